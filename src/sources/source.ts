@@ -1,0 +1,140 @@
+/**
+ * The contract every data source implements: DuckDB (embedded), MySQL-family and PostgreSQL-family.
+ * A source runs only statements the SQL guard accepts, inside a read-only session, with a time limit
+ * and a row cap. Nothing here exposes credentials.
+ */
+
+export const sqlDialects = ['duckdb', 'mysql', 'postgres'] as const;
+export type SqlDialect = (typeof sqlDialects)[number];
+
+/** A value as iquery hands it on: JSON-safe, so results print and serialise without surprises. */
+export type SqlValue = string | number | boolean | null;
+
+/** Broad type families, shared by every engine, used by the dictionary and the analyst. */
+export const typeFamilies = ['integer', 'decimal', 'float', 'text', 'boolean', 'date', 'timestamp', 'time', 'other'] as const;
+export type TypeFamily = (typeof typeFamilies)[number];
+
+export interface ColumnMeta {
+  name: string;
+  /** The engine's own type name, e.g. `VARCHAR`, `int(11)`, `numeric`. */
+  nativeType: string;
+  family: TypeFamily;
+}
+
+export interface QueryOptions {
+  /** Positional parameters, bound by the driver (never spliced into the text). */
+  params?: readonly SqlValue[];
+  /** Wall-clock limit for the statement, in milliseconds. Default 30 000. */
+  timeoutMs?: number;
+  /** Most rows returned; when the result has more, `truncated` is true. Default 10 000. */
+  maxRows?: number;
+  signal?: AbortSignal;
+}
+
+export const defaultQueryTimeoutMs = 30_000;
+export const defaultMaxRows = 10_000;
+
+export interface QueryResult {
+  columns: ColumnMeta[];
+  /** Row-major values, at most `maxRows` rows. */
+  rows: SqlValue[][];
+  /** Rows returned in `rows`. */
+  rowCount: number;
+  /** True when the query produced more rows than the cap allowed. */
+  truncated: boolean;
+}
+
+/** A slice of a streamed result, column-major so that it can be handed on as columnar buffers. */
+export interface ResultBatch {
+  columns: ColumnMeta[];
+  /** `values[c][r]` is column c of row r in this batch. */
+  values: SqlValue[][];
+  rowCount: number;
+}
+
+export interface StreamOptions extends QueryOptions {
+  /** Rows per batch, a hint: engines with native chunks (DuckDB: 2048) may use their own size. */
+  batchRows?: number;
+}
+
+/** A streamed result: batches arrive as the database produces them; `truncated` is known at the end. */
+export interface ResultStream extends AsyncIterable<ResultBatch> {
+  /** Set once iteration ends: true when the row cap cut the result short. */
+  readonly truncated: boolean;
+}
+
+export interface ColumnInfo {
+  name: string;
+  nativeType: string;
+  family: TypeFamily;
+  nullable: boolean;
+}
+
+export interface ForeignKey {
+  columns: string[];
+  referencedTable: string;
+  referencedColumns: string[];
+}
+
+export interface TableInfo {
+  name: string;
+  /** Schema or database the table lives in, when the engine has one. */
+  schema: string;
+  columns: ColumnInfo[];
+  /** Declared primary key columns; empty when none is declared. */
+  primaryKey: string[];
+  foreignKeys: ForeignKey[];
+  rowCount: number;
+  /** False when `rowCount` is the engine's estimate (large MySQL/PostgreSQL tables). */
+  rowCountExact: boolean;
+}
+
+export interface ValueCount {
+  value: SqlValue;
+  count: number;
+}
+
+export interface ColumnProfile {
+  name: string;
+  /** Distinct non-null values seen (exact on small tables, over a sample on large ones). */
+  distinctCount: number;
+  nullCount: number;
+  /** Rows the profile looked at. */
+  sampledRows: number;
+  /** True when every distinct value fits the categorical limit and is listed in `values`. */
+  categorical: boolean;
+  /** All distinct values with counts (categorical), or a few sample values otherwise. */
+  values: ValueCount[];
+  /** True when no value repeats among the rows looked at (a key candidate). */
+  unique: boolean;
+}
+
+export interface TableProfile {
+  table: string;
+  columns: ColumnProfile[];
+}
+
+export interface ProfileOptions {
+  /** Most distinct values for a column to count as categorical. Default 50. */
+  categoricalLimit?: number;
+  /** Rows profiled at most; larger tables are sampled. Default 200 000. */
+  sampleRows?: number;
+  signal?: AbortSignal;
+}
+
+export interface DataSource {
+  readonly dialect: SqlDialect;
+  /** How to name the source to a person: a file path or a URL with the password removed. */
+  readonly label: string;
+  listTables(): Promise<TableInfo[]>;
+  describeTable(table: string): Promise<TableInfo>;
+  /** Distinct counts, nulls, and values of categorical columns for one table. */
+  profileTable(table: string, options?: ProfileOptions): Promise<TableProfile>;
+  /** Runs one statement the guard accepts; anything else is refused with `sql_refused`. */
+  query(sql: string, options?: QueryOptions): Promise<QueryResult>;
+  /** Like `query`, but yields column-major batches as they arrive. */
+  stream(sql: string, options?: StreamOptions): ResultStream;
+  /** Quotes an identifier for this dialect. */
+  quoteIdentifier(name: string): string;
+  close(): Promise<void>;
+}
