@@ -42,7 +42,9 @@ function ensureDependencies() {
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   step('installing npm dependencies');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run(npm, [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund', '--loglevel=error']);
+  // `npm install` rather than `npm ci`: it honours the lock file too, and npm ci rejects locks whose
+  // optional per-platform packages (DuckDB's bindings) were resolved on another platform.
+  run(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error']);
   writeFileSync(stamp, want);
 }
 
