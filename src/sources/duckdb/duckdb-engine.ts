@@ -1,0 +1,192 @@
+import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
+import { IqueryError, messageOf } from '../../errors.js';
+import type { Cursor, CursorRequest, Engine } from '../engine.js';
+import type { ColumnMeta, ForeignKey, SqlValue, TableInfo } from '../source.js';
+import { familyOfType } from '../type-family.js';
+import { familyOfDuckdbType, toSqlValue } from './duckdb-values.js';
+
+export interface DuckdbEngineSettings {
+  /** A DuckDB database file, opened read-only. */
+  path: string;
+  /** How the source is named to a person (defaults to the path). */
+  label?: string;
+}
+
+/**
+ * Settings applied when the database opens. With external access off and the configuration locked,
+ * no statement can read files, reach the network, attach databases or load extensions, even one the
+ * guard missed.
+ */
+const lockedDown: Record<string, string> = {
+  access_mode: 'READ_ONLY',
+  enable_external_access: 'false',
+  autoinstall_known_extensions: 'false',
+  autoload_known_extensions: 'false',
+  allow_community_extensions: 'false',
+  lock_configuration: 'true',
+};
+
+const statementTypeNames: Record<number, string> = Object.fromEntries(
+  Object.entries(StatementType).filter(([, value]) => typeof value === 'number').map(([name, value]) => [value, name]),
+);
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function columnsOf(result: DuckDBResult): ColumnMeta[] {
+  return result.columnTypes().map((type, index) => ({
+    name: result.columnName(index),
+    nativeType: type.toString(),
+    family: familyOfDuckdbType(type),
+  }));
+}
+
+function chunkValues(chunk: DuckDBDataChunk, result: DuckDBResult): SqlValue[][] {
+  const types = result.columnTypes();
+  const values: SqlValue[][] = [];
+  for (let column = 0; column < chunk.columnCount; column++) {
+    const type = types[column];
+    const raw = chunk.getColumnValues(column);
+    values.push(type === undefined ? raw.map(() => null) : raw.map((value) => toSqlValue(value, type)));
+  }
+  return values;
+}
+
+export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<Engine> {
+  const label = settings.label ?? settings.path;
+  if (!existsSync(settings.path)) {
+    throw new IqueryError('not_found', `No DuckDB database at ${settings.path}.`, { hint: 'Check the path given to --data.' });
+  }
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(settings.path, lockedDown);
+  } catch (error) {
+    throw new IqueryError('connection_failed', `Cannot open the DuckDB database ${label}: ${messageOf(error)}`, {
+      hint: 'Check that it is a DuckDB file and that no other program holds it open for writing.',
+      cause: error,
+    });
+  }
+  const internal = await instance.connect();
+  const openConnections = new Set<DuckDBConnection>([internal]);
+  let internalQueue: Promise<unknown> = Promise.resolve();
+
+  async function runInternal(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
+    // One internal connection, used by one statement at a time.
+    const run = internalQueue.then(async () => {
+      const reader = await internal.runAndReadAll(sql, [...params]);
+      const types = reader.columnTypes();
+      return reader.getRows().map((row) => row.map((value, index) => {
+        const type = types[index];
+        return type === undefined ? null : toSqlValue(value, type);
+      }));
+    });
+    internalQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async function openCursor(request: CursorRequest): Promise<Cursor> {
+    const connection = await instance.connect();
+    openConnections.add(connection);
+    const release = (): void => {
+      request.signal.removeEventListener('abort', interrupt);
+      if (openConnections.delete(connection)) connection.closeSync();
+    };
+    const interrupt = (): void => connection.interrupt();
+    request.signal.addEventListener('abort', interrupt, { once: true });
+    try {
+      // DuckDB's own parser is a second opinion after the guard: exactly one statement, and a SELECT.
+      const extracted = await connection.extractStatements(request.sql);
+      if (extracted.count !== 1) {
+        throw new IqueryError('sql_refused', `Refused: DuckDB found ${extracted.count} statements; iquery runs exactly one read-only query.`);
+      }
+      const prepared = await extracted.prepare(0);
+      if (prepared.statementType !== StatementType.SELECT) {
+        const kind = statementTypeNames[prepared.statementType] ?? 'non-SELECT';
+        throw new IqueryError('sql_refused', `Refused ${kind} statement: iquery only runs read-only queries (SELECT, WITH … SELECT, VALUES).`);
+      }
+      if (request.params.length > 0) prepared.bind([...request.params]);
+      const result = await prepared.stream();
+      const columns = columnsOf(result);
+      let produced = 0;
+      return {
+        columns,
+        async next() {
+          if (produced >= request.rowLimit) return null;
+          const chunk = await result.fetchChunk();
+          if (chunk === null || chunk.rowCount === 0) return null;
+          produced += chunk.rowCount;
+          return chunkValues(chunk, result);
+        },
+        async close() {
+          release();
+        },
+      };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  async function listTables(): Promise<TableInfo[]> {
+    const relations = await runInternal(
+      `SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal AND database_name = current_database()
+       UNION ALL
+       SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal AND database_name = current_database()
+       ORDER BY 1, 2`,
+    );
+    const columnRows = await runInternal(
+      `SELECT schema_name, table_name, column_name, data_type, is_nullable FROM duckdb_columns()
+       WHERE NOT internal AND database_name = current_database() ORDER BY schema_name, table_name, column_index`,
+    );
+    const constraintRows = await runInternal(
+      `SELECT schema_name, table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names
+       FROM duckdb_constraints() WHERE database_name = current_database() AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')`,
+    );
+    const tables: TableInfo[] = [];
+    for (const [schema, name] of relations) {
+      const schemaName = String(schema);
+      const tableName = String(name);
+      const belongs = (row: SqlValue[]): boolean => row[0] === schemaName && row[1] === tableName;
+      const [count] = await runInternal(`SELECT COUNT(*) FROM ${quoteIdentifier(schemaName)}.${quoteIdentifier(tableName)}`);
+      const primaryKey: string[] = [];
+      const foreignKeys: ForeignKey[] = [];
+      for (const row of constraintRows.filter(belongs)) {
+        const columns = JSON.parse(String(row[3])) as string[];
+        if (row[2] === 'PRIMARY KEY') primaryKey.push(...columns);
+        else foreignKeys.push({ columns, referencedTable: String(row[4]), referencedColumns: JSON.parse(String(row[5])) as string[] });
+      }
+      tables.push({
+        name: tableName,
+        schema: schemaName === 'main' ? '' : schemaName,
+        columns: columnRows.filter(belongs).map((row) => ({
+          name: String(row[2]),
+          nativeType: String(row[3]),
+          family: familyOfType(String(row[3])),
+          nullable: row[4] === true,
+        })),
+        primaryKey,
+        foreignKeys,
+        rowCount: Number(count?.[0] ?? 0),
+        rowCountExact: true,
+      });
+    }
+    return tables;
+  }
+
+  return {
+    dialect: 'duckdb',
+    label,
+    openCursor,
+    runInternal,
+    listTables,
+    quoteIdentifier,
+    sampleFrom: (quotedTable, rows) => `SELECT * FROM ${quotedTable} LIMIT ${rows}`,
+    async close() {
+      for (const connection of openConnections) connection.closeSync();
+      openConnections.clear();
+      instance.closeSync();
+    },
+  };
+}

@@ -1,0 +1,283 @@
+import mysql from 'mysql2';
+import type { FieldPacket, Pool, PoolConnection, Query } from 'mysql2';
+import type { Readable } from 'node:stream';
+import { IqueryError, messageOf } from '../../errors.js';
+import { redactSecrets, type ServerConnection } from '../connection-url.js';
+import type { Cursor, CursorRequest, Engine } from '../engine.js';
+import type { ColumnMeta, ForeignKey, SqlValue, TableInfo, TypeFamily } from '../source.js';
+import { familyOfType } from '../type-family.js';
+
+/** Below this estimated size a table's row count is taken exactly; above, the catalog estimate is used. */
+const exactCountBelow = 1_000_000;
+
+const typeNamesByCode = new Map<number, string>(Object.entries(mysql.Types).map(([name, code]) => [code as number, name]));
+
+function quoteIdentifier(name: string): string {
+  return '`' + name.replaceAll('`', '``') + '`';
+}
+
+/** Makes driver values JSON-safe: buffers as hex, parsed JSON columns back to text. */
+function normaliseValue(value: unknown): SqlValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
+  if (value instanceof Date) return value.toISOString();
+  return JSON.stringify(value);
+}
+
+const familyByWireType: Record<string, TypeFamily> = {
+  TINY: 'integer',
+  SHORT: 'integer',
+  LONG: 'integer',
+  INT24: 'integer',
+  LONGLONG: 'integer',
+  YEAR: 'integer',
+  DECIMAL: 'decimal',
+  NEWDECIMAL: 'decimal',
+  FLOAT: 'float',
+  DOUBLE: 'float',
+  DATE: 'date',
+  NEWDATE: 'date',
+  DATETIME: 'timestamp',
+  TIMESTAMP: 'timestamp',
+  TIME: 'time',
+  VARCHAR: 'text',
+  VAR_STRING: 'text',
+  STRING: 'text',
+  ENUM: 'text',
+  SET: 'text',
+  // TEXT columns travel as BLOB types with a text character set.
+  TINY_BLOB: 'text',
+  BLOB: 'text',
+  MEDIUM_BLOB: 'text',
+  LONG_BLOB: 'text',
+};
+
+/** Character set number 63 marks binary data (BLOB, VARBINARY) rather than text. */
+const binaryCharacterSet = 63;
+
+function columnOf(field: FieldPacket): ColumnMeta {
+  const nativeType = field.typeName?.toUpperCase() ?? typeNamesByCode.get(field.columnType ?? field.type ?? -1) ?? 'UNKNOWN';
+  const family = familyByWireType[nativeType] ?? 'other';
+  const binary = family === 'text' && field.characterSet === binaryCharacterSet;
+  return { name: field.name, nativeType, family: binary ? 'other' : family };
+}
+
+interface ServerFlavour {
+  mariadb: boolean;
+}
+
+function acquire(pool: Pool): Promise<PoolConnection> {
+  return new Promise((resolve, reject) => pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))));
+}
+
+function run(connection: PoolConnection | Pool, sql: string, params: readonly unknown[] = []): Promise<unknown[][]> {
+  return new Promise((resolve, reject) => {
+    connection.query({ sql, values: [...params], rowsAsArray: true }, (error, rows) => (error ? reject(error) : resolve(rows as unknown[][])));
+  });
+}
+
+/** Reads a row stream in batches without a promise per row. */
+function batchReader(stream: Readable): (size: number) => Promise<unknown[][] | null> {
+  let ended = false;
+  let failure: unknown;
+  stream.on('end', () => (ended = true));
+  stream.on('error', (error) => (failure = error));
+  return async (size) => {
+    const rows: unknown[][] = [];
+    while (rows.length < size) {
+      if (failure !== undefined) throw failure;
+      const row = stream.read() as unknown[] | null;
+      if (row !== null) {
+        rows.push(row);
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          stream.off('readable', wake);
+          stream.off('end', wake);
+          stream.off('error', wake);
+          stream.off('close', wake);
+          resolve();
+        };
+        stream.on('readable', wake);
+        stream.on('end', wake);
+        stream.on('error', wake);
+        stream.on('close', wake);
+      });
+    }
+    if (failure !== undefined) throw failure;
+    return rows.length === 0 && ended ? null : rows;
+  };
+}
+
+export async function openMysqlEngine(connection: ServerConnection): Promise<Engine> {
+  const secrets = [connection.password];
+  const pool = mysql.createPool({
+    host: connection.host,
+    port: connection.port,
+    user: connection.user,
+    password: connection.password,
+    database: connection.database,
+    connectionLimit: 4,
+    connectTimeout: 10_000,
+    multipleStatements: false,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+  });
+  const prepared = new WeakSet<PoolConnection>();
+  let flavour: ServerFlavour;
+  try {
+    const [[version]] = (await run(pool, 'SELECT VERSION()')) as [[string]];
+    flavour = { mariadb: String(version).toLowerCase().includes('mariadb') };
+  } catch (error) {
+    await new Promise<void>((resolve) => pool.end(() => resolve()));
+    throw new IqueryError('connection_failed', `Cannot connect to ${connection.label}: ${redactSecrets(messageOf(error), secrets)}`, {
+      hint: 'Check the host, port, user, password and database in the URL, and that the server is running.',
+    });
+  }
+
+  /** Every pooled connection is read-only for its whole life (defence in depth after the guard). */
+  async function readOnlyConnection(): Promise<PoolConnection> {
+    const pooled = await acquire(pool);
+    if (!prepared.has(pooled)) {
+      await run(pooled, 'SET SESSION TRANSACTION READ ONLY');
+      prepared.add(pooled);
+    }
+    return pooled;
+  }
+
+  async function limitSession(pooled: PoolConnection, timeoutMs: number, rowLimit: number): Promise<void> {
+    // Each engine in the family names its statement timeout differently; unknown ones are skipped.
+    const timeout = flavour.mariadb
+      ? `SET SESSION max_statement_time = ${(timeoutMs / 1000).toFixed(3)}`
+      : `SET SESSION max_execution_time = ${Math.ceil(timeoutMs)}`;
+    await run(pooled, timeout).catch(() => undefined);
+    await run(pooled, `SET SESSION sql_select_limit = ${Math.floor(rowLimit)}`).catch(() => undefined);
+  }
+
+  async function openCursor(request: CursorRequest): Promise<Cursor> {
+    const pooled = await readOnlyConnection();
+    let finished = false;
+    let closed = false;
+    const threadId = pooled.threadId;
+    const kill = (): void => {
+      if (closed) return;
+      void run(pool, `KILL QUERY ${threadId}`).catch(() => undefined);
+    };
+    request.signal.addEventListener('abort', kill, { once: true });
+    try {
+      await limitSession(pooled, request.timeoutMs, request.rowLimit);
+      const query: Query = pooled.query({ sql: request.sql, values: [...request.params], rowsAsArray: true });
+      const fields = new Promise<FieldPacket[]>((resolve, reject) => {
+        query.once('fields', (received: FieldPacket[]) => resolve(received));
+        query.once('error', reject);
+        query.once('end', () => resolve([]));
+      });
+      const stream = query.stream({ highWaterMark: request.batchRows });
+      const readBatch = batchReader(stream);
+      const columns = (await fields).map(columnOf);
+      return {
+        columns,
+        async next() {
+          const rows = await readBatch(request.batchRows);
+          if (rows === null) {
+            finished = true;
+            return null;
+          }
+          return columns.map((_, column) => rows.map((row) => normaliseValue(row[column])));
+        },
+        async close() {
+          request.signal.removeEventListener('abort', kill);
+          if (finished) {
+            closed = true;
+            pooled.release();
+            return;
+          }
+          // An unread result would block the connection: stop it on the server and drop the connection.
+          kill();
+          closed = true;
+          stream.destroy();
+          pooled.destroy();
+        },
+      };
+    } catch (error) {
+      request.signal.removeEventListener('abort', kill);
+      closed = true;
+      pooled.destroy();
+      throw new Error(redactSecrets(messageOf(error), secrets), { cause: error });
+    }
+  }
+
+  async function runInternal(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
+    const pooled = await readOnlyConnection();
+    try {
+      return (await run(pooled, sql, params)).map((row) => row.map(normaliseValue));
+    } finally {
+      pooled.release();
+    }
+  }
+
+  async function listTables(): Promise<TableInfo[]> {
+    const tableRows = await runInternal(
+      `SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME`,
+    );
+    const columnRows = await runInternal(
+      `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
+       WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+    );
+    const keyRows = await runInternal(
+      `SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
+       FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE()
+       AND (CONSTRAINT_NAME = 'PRIMARY' OR REFERENCED_TABLE_NAME IS NOT NULL)
+       ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
+    );
+    const tables: TableInfo[] = [];
+    for (const [name, estimate] of tableRows) {
+      const tableName = String(name);
+      let rowCount = Number(estimate);
+      let rowCountExact = false;
+      if (rowCount < exactCountBelow) {
+        const [count] = await runInternal(`SELECT COUNT(*) FROM ${quoteIdentifier(tableName)}`);
+        rowCount = Number(count?.[0] ?? 0);
+        rowCountExact = true;
+      }
+      const keys = keyRows.filter((row) => row[0] === tableName);
+      const foreignKeys = new Map<string, ForeignKey>();
+      for (const row of keys.filter((key) => key[1] !== 'PRIMARY')) {
+        const constraint = String(row[1]);
+        const entry = foreignKeys.get(constraint) ?? { columns: [], referencedTable: String(row[3]), referencedColumns: [] };
+        entry.columns.push(String(row[2]));
+        entry.referencedColumns.push(String(row[4]));
+        foreignKeys.set(constraint, entry);
+      }
+      tables.push({
+        name: tableName,
+        schema: '',
+        columns: columnRows
+          .filter((row) => row[0] === tableName)
+          .map((row) => ({ name: String(row[1]), nativeType: String(row[2]), family: familyOfType(String(row[2])), nullable: row[3] === 'YES' })),
+        primaryKey: keys.filter((key) => key[1] === 'PRIMARY').map((key) => String(key[2])),
+        foreignKeys: [...foreignKeys.values()],
+        rowCount,
+        rowCountExact,
+      });
+    }
+    return tables;
+  }
+
+  return {
+    dialect: 'mysql',
+    label: connection.label,
+    openCursor,
+    runInternal,
+    listTables,
+    quoteIdentifier,
+    sampleFrom: (quotedTable, rows) => `SELECT * FROM ${quotedTable} LIMIT ${rows}`,
+    close: () => new Promise<void>((resolve) => pool.end(() => resolve())),
+  };
+}
