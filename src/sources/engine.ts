@@ -53,8 +53,6 @@ export interface Engine {
   confirmReadOnly?(sql: string): Promise<void>;
   listTables(): Promise<TableInfo[]>;
   quoteIdentifier(name: string): string;
-  /** A dialect-specific way to read at most `rows` rows of a table, used by profiling. */
-  sampleFrom(quotedTable: string, rows: number): string;
   close(): Promise<void>;
 }
 

@@ -14,7 +14,8 @@ const sampleValueCount = 5;
 export async function profileTable(engine: Engine, table: TableInfo, options: ProfileOptions = {}): Promise<TableProfile> {
   const categoricalLimit = options.categoricalLimit ?? defaultCategoricalLimit;
   const sampleRows = options.sampleRows ?? defaultSampleRows;
-  const source = `(${engine.sampleFrom(qualifiedName(engine, table), sampleRows)}) AS sampled`;
+  // The first rows stand for the table: LIMIT is cheap on every engine, where true sampling is not.
+  const source = `(SELECT * FROM ${qualifiedName(engine, table)} LIMIT ${sampleRows}) AS sampled`;
   const quote = (name: string): string => engine.quoteIdentifier(name);
 
   const aggregates = ['COUNT(*)'];
@@ -32,7 +33,8 @@ export async function profileTable(engine: Engine, table: TableInfo, options: Pr
     const nonNull = Number(totals?.[1 + index * 2] ?? 0);
     const distinctCount = Number(totals?.[2 + index * 2] ?? 0);
     const comparable = column.family !== 'other';
-    const categorical = comparable && distinctCount > 0 && distinctCount <= categoricalLimit;
+    // Categorical: few distinct values, each seen at least twice on average (so a small table's id is not).
+    const categorical = comparable && distinctCount > 0 && distinctCount <= categoricalLimit && distinctCount * 2 <= nonNull;
     let values: ValueCount[] = [];
     if (categorical) {
       const rows = await engine.runInternal(

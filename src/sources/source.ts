@@ -101,7 +101,7 @@ export interface ColumnProfile {
   nullCount: number;
   /** Rows the profile looked at. */
   sampledRows: number;
-  /** True when every distinct value fits the categorical limit and is listed in `values`. */
+  /** True when the column has few distinct values (at most the categorical limit), each seen twice or more on average; they are all listed in `values`. */
   categorical: boolean;
   /** All distinct values with counts (categorical), or a few sample values otherwise. */
   values: ValueCount[];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -7,6 +7,7 @@ import { IqueryError } from '../errors.js';
 import { openSource } from './open-source.js';
 import type { DataSource, SqlDialect } from './source.js';
 import { createTestDatabase, type TestDatabase } from './testing/test-databases.js';
+import { writeXlsx } from './testing/write-xlsx.js';
 
 const home = mkdtempSync(join(tmpdir(), 'iquery-home-'));
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -85,7 +86,7 @@ for (const dialect of ['duckdb', 'mysql', 'postgres'] as const) {
 
     test('runs a parameterised query and returns JSON-safe values', async () => {
       const result = await source.query(
-        `SELECT id, name, signup, amount FROM guard_customers c JOIN guard_orders o ON o.customer_id = c.id WHERE o.id = ${placeholder[dialect]}`,
+        `SELECT c.id, c.name, c.signup, o.amount FROM guard_customers c JOIN guard_orders o ON o.customer_id = c.id WHERE o.id = ${placeholder[dialect]}`,
         { params: [7] },
       );
       assert.deepEqual(result.columns.map((column) => column.name), ['id', 'name', 'signup', 'amount']);
@@ -106,7 +107,8 @@ for (const dialect of ['duckdb', 'mysql', 'postgres'] as const) {
     });
 
     test('streams column-major batches', async () => {
-      const stream = source.stream('SELECT id, status FROM guard_orders ORDER BY id', { batchRows: 64, maxRows: 300 });
+      // 16,000 rows: more than one DuckDB chunk (2,048 rows), which is DuckDB's own batch size.
+      const stream = source.stream('SELECT o.id, c.name FROM guard_orders o CROSS JOIN guard_customers c ORDER BY o.id, c.id', { batchRows: 1000, maxRows: 10_000 });
       let rows = 0;
       let batches = 0;
       for await (const batch of stream) {
@@ -116,7 +118,7 @@ for (const dialect of ['duckdb', 'mysql', 'postgres'] as const) {
         if (rows === 0) assert.equal(batch.values[0]?.[0], 1);
         rows += batch.rowCount;
       }
-      assert.equal(rows, 300);
+      assert.equal(rows, 10_000);
       assert.ok(batches >= 2, `expected several batches, got ${batches}`);
       assert.equal(stream.truncated, true);
     });
@@ -179,6 +181,39 @@ describe('file sources', () => {
       assert.deepEqual((await source.query('SELECT kind FROM events ORDER BY id')).rows, [['click'], ['view']]);
     } finally {
       await source.close();
+    }
+  });
+
+  test('text stays as written: Yes/No stay text, blank numbers are NULL, true/false are booleans', async () => {
+    const file = join(folder, 'flags', 'customers.csv');
+    mkdirSync(join(folder, 'flags'));
+    writeFileSync(file, 'id,Partner,paid,total\n1,Yes,true,10.5\n2,No,false, \n3,Yes,true,7\n');
+    const source = await openSource(file, { home });
+    try {
+      const result = await source.query('SELECT Partner, paid, total FROM customers ORDER BY id');
+      assert.deepEqual(result.columns.map((column) => column.family), ['text', 'boolean', 'float']);
+      assert.deepEqual(result.rows, [['Yes', true, 10.5], ['No', false, null], ['Yes', true, 7]]);
+      assert.deepEqual((await source.query("SELECT COUNT(*) FROM customers WHERE Partner = 'Yes'")).rows, [[2]]);
+    } finally {
+      await source.close();
+    }
+  });
+
+  test('an Excel workbook becomes one table per sheet', async () => {
+    const file = join(folder, 'budget.xlsx');
+    writeXlsx(file, {
+      plan: [['region', 'amount', 'approved'], ['north', 120.5, true], ['华东', 80, false]],
+      notes: [['id', 'note'], [1, 'first'], [2, 'second']],
+    });
+    const source = await openSource(file, { home });
+    try {
+      assert.deepEqual((await source.listTables()).map((table) => table.name).sort(), ['budget', 'budget_notes']);
+      const plan = await source.query('SELECT region, amount, approved FROM budget ORDER BY amount');
+      assert.deepEqual(plan.rows, [['华东', 80, false], ['north', 120.5, true]]);
+      assert.deepEqual((await source.query('SELECT note FROM budget_notes ORDER BY id')).rows, [['first'], ['second']]);
+    } finally {
+      await source.close();
+      rmSync(file);
     }
   });
 

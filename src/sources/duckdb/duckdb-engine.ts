@@ -182,7 +182,6 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
     runInternal,
     listTables,
     quoteIdentifier,
-    sampleFrom: (quotedTable, rows) => `SELECT * FROM ${quotedTable} LIMIT ${rows}`,
     async close() {
       for (const connection of openConnections) connection.closeSync();
       openConnections.clear();

@@ -19,7 +19,7 @@ export interface DataFile {
 }
 
 /** Bumped whenever the way files are loaded changes, so that stale caches are not reused. */
-const loaderVersion = 1;
+const loaderVersion = 2;
 
 const formatsBySuffix: ReadonlyArray<readonly [string, FileFormat]> = [
   ['.csv', 'csv'],
@@ -121,34 +121,59 @@ function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** The DuckDB expression that reads one file with DuckDB's own reader. */
-function readerFor(format: Exclude<FileFormat, 'excel'>, path: string, scanAllRows: boolean): string {
-  const sample = scanAllRows ? ', sample_size = -1' : '';
-  switch (format) {
-    case 'csv':
-      return `read_csv(${quoteLiteral(path)}${sample})`;
-    case 'tsv':
-      return `read_csv(${quoteLiteral(path)}, delim = '\t'${sample})`;
-    case 'parquet':
-      return `read_parquet(${quoteLiteral(path)})`;
-    case 'json':
-      return `read_json_auto(${quoteLiteral(path)}${sample})`;
+/**
+ * Fields holding nothing but a space count as missing, like empty ones: exports often write a blank
+ * for "no value" (the Telco data's TotalCharges), and a numeric column should stay numeric.
+ */
+const nullStrings = "nullstr = ['', ' ']";
+
+/** Words DuckDB's sniffer reads as booleans but people write as text, and query as text. */
+const yesNoWords = new Set(['yes', 'no', 'y', 'n']);
+
+/**
+ * Loads a delimited text file with DuckDB's CSV reader. The sniffer types Yes/No columns as BOOLEAN,
+ * which would turn the file's `Yes` into `true` (and break `Churn = 'Yes'`), so such columns are
+ * kept as text, as written; columns of true/false stay BOOLEAN.
+ */
+async function loadDelimited(connection: DuckDBConnection, table: string, path: string, options: string): Promise<void> {
+  const base = `${quoteLiteral(path)}${options}, ${nullStrings}`;
+  const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_csv(${base})`);
+  const booleanColumns = described.getRowsJS().filter((row) => row[1] === 'BOOLEAN').map((row) => String(row[0]));
+  let types = '';
+  if (booleanColumns.length > 0) {
+    const sample = await connection.runAndReadAll(
+      `SELECT ${booleanColumns.map(quoteIdentifier).join(', ')} FROM read_csv(${base}, all_varchar = true) LIMIT 10000`,
+    );
+    const rows = sample.getRowsJS();
+    const textual = booleanColumns.filter((_, index) => rows.some((row) => yesNoWords.has(String(row[index] ?? '').trim().toLowerCase())));
+    if (textual.length > 0) types = `, types = {${textual.map((column) => `${quoteLiteral(column)}: 'VARCHAR'`).join(', ')}}`;
+  }
+  const create = (scanAllRows: boolean): string =>
+    `CREATE TABLE ${quoteIdentifier(table)} AS SELECT * FROM read_csv(${base}${types}${scanAllRows ? ', sample_size = -1' : ''})`;
+  try {
+    await connection.run(create(false));
+  } catch {
+    // The sniffer looks at a sample; a column that changes type late in the file needs a full scan.
+    await connection.run(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
+    await connection.run(create(true));
   }
 }
 
 async function loadOne(connection: DuckDBConnection, file: DataFile, scratch: string): Promise<void> {
   const table = quoteIdentifier(file.table);
-  if (file.format === 'excel') {
-    await loadWorkbook(connection, file, scratch);
-    return;
-  }
-  try {
-    await connection.run(`CREATE TABLE ${table} AS SELECT * FROM ${readerFor(file.format, file.path, false)}`);
-  } catch (firstError) {
-    // The sniffer looks at a sample; a column that changes type late in the file needs a full scan.
-    if (file.format === 'parquet') throw firstError;
-    await connection.run(`DROP TABLE IF EXISTS ${table}`);
-    await connection.run(`CREATE TABLE ${table} AS SELECT * FROM ${readerFor(file.format, file.path, true)}`);
+  switch (file.format) {
+    case 'csv':
+      return loadDelimited(connection, file.table, file.path, '');
+    case 'tsv':
+      return loadDelimited(connection, file.table, file.path, ", delim = '\t'");
+    case 'excel':
+      return loadWorkbook(connection, file, scratch);
+    case 'parquet':
+      await connection.run(`CREATE TABLE ${table} AS SELECT * FROM read_parquet(${quoteLiteral(file.path)})`);
+      return;
+    case 'json':
+      await connection.run(`CREATE TABLE ${table} AS SELECT * FROM read_json_auto(${quoteLiteral(file.path)})`);
+      return;
   }
 }
 
@@ -183,7 +208,7 @@ async function loadWorkbook(connection: DuckDBConnection, file: DataFile, scratc
     }
     output.end();
     await once(output, 'finish');
-    await connection.run(`CREATE TABLE ${quoteIdentifier(table)} AS SELECT * FROM read_csv(${quoteLiteral(csvPath)}, header = true)`);
+    await loadDelimited(connection, table, csvPath, ', header = true');
   }
 }
 

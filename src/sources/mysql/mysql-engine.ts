@@ -277,7 +277,6 @@ export async function openMysqlEngine(connection: ServerConnection): Promise<Eng
     runInternal,
     listTables,
     quoteIdentifier,
-    sampleFrom: (quotedTable, rows) => `SELECT * FROM ${quotedTable} LIMIT ${rows}`,
     close: () => new Promise<void>((resolve) => pool.end(() => resolve())),
   };
 }

@@ -211,7 +211,6 @@ export async function openPostgresEngine(connection: ServerConnection): Promise<
     runInternal,
     listTables,
     quoteIdentifier,
-    sampleFrom: (quotedTable, rows) => `SELECT * FROM ${quotedTable} LIMIT ${rows}`,
     close: () => pool.end(),
   };
 }

@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { iqueryHome } from '../../config/home.js';
+import { demoDatabasePath } from '../../demo/demo-paths.js';
+import { IqueryError } from '../../errors.js';
+import { assetPath } from '../../package-root.js';
+import { openSource } from '../../sources/open-source.js';
+import { printJson, printLine, printNote, renderResult, type GlobalOptions } from '../output.js';
+
+interface DemoStamp {
+  scale: number;
+  seed: number;
+}
+
+function readStamp(path: string): DemoStamp | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as DemoStamp;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseNumber(flag: string, integer: boolean) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+      throw new IqueryError('usage', `${flag} takes a ${integer ? 'whole number' : 'number'}, got "${text}".`);
+    }
+    return value;
+  };
+}
+
+export function registerDemoCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('demo')
+    .description('Build the telecom demo database under IQUERY_HOME and run a short analysis session on it')
+    .option('--scale <n>', 'customers as a multiple of 7,043', parseNumber('--scale', false), 1)
+    .option('--seed <n>', 'random seed; the same seed gives the same data', parseNumber('--seed', true), 42)
+    .option('--rebuild', 'build the database again even when one exists')
+    .action(async (commandOptions: { scale: number; seed: number; rebuild?: boolean }) => {
+      const options = globals();
+      const home = iqueryHome();
+      const database = demoDatabasePath(home);
+      const stampPath = join(dirname(database), 'telco.json');
+      const stamp = readStamp(stampPath);
+      const current = existsSync(database) && stamp?.scale === commandOptions.scale && stamp.seed === commandOptions.seed;
+      const note = options.json ? () => undefined : printNote;
+      // The generator and the analyses load only here, so that other commands start without them.
+      const [{ generateDemoDatabase }, { demoAnalyses }] = await Promise.all([import('../../demo/generate.js'), import('../../demo/analyses.js')]);
+      if (!current || commandOptions.rebuild === true) {
+        note(`Building the demo database (scale ${commandOptions.scale}, seed ${commandOptions.seed}) at ${database}`);
+        mkdirSync(dirname(database), { recursive: true });
+        const summary = await generateDemoDatabase({ path: database, scale: commandOptions.scale, seed: commandOptions.seed, onProgress: note });
+        writeFileSync(stampPath, JSON.stringify({ scale: commandOptions.scale, seed: commandOptions.seed }));
+        note(`Built ${summary.customers.toLocaleString('en-US')} customers, data up to ${summary.snapshotMonth}.`);
+      }
+      const dictionary = join(dirname(database), 'telco.dictionary.yaml');
+      if (!existsSync(dictionary)) copyFileSync(assetPath('demo', 'telco.dictionary.yaml'), dictionary);
+
+      const source = await openSource(database, { home });
+      try {
+        const results = [];
+        for (const analysis of demoAnalyses) {
+          const result = await source.query(analysis.sql, { maxRows: 100 });
+          results.push({ analysis, result });
+          if (!options.json) {
+            printLine(`\n■ ${analysis.title}`);
+            printLine(renderResult(result.columns, result));
+          }
+        }
+        if (options.json) {
+          printJson({
+            database,
+            dictionary,
+            analyses: results.map(({ analysis, result }) => ({
+              id: analysis.id,
+              title: analysis.title,
+              sql: analysis.sql,
+              columns: result.columns.map((column) => column.name),
+              rows: result.rows,
+              row_count: result.rowCount,
+              truncated: result.truncated,
+            })),
+          });
+          return;
+        }
+        printLine('');
+        printLine(`Demo database: ${database}`);
+        printLine(`Dictionary:    ${dictionary}`);
+        printLine('Try:');
+        printLine('  bin/iquery tables');
+        printLine('  bin/iquery describe user_payments');
+        printLine(`  bin/iquery sql "SELECT Contract, COUNT(*) AS customers FROM user_payments GROUP BY Contract"`);
+      } finally {
+        await source.close();
+      }
+    });
+}
