@@ -1,4 +1,4 @@
-import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult } from '@duckdb/node-api';
+import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { IqueryError, messageOf } from '../../errors.js';
 import type { Cursor, CursorRequest, Engine } from '../engine.js';
@@ -43,8 +43,7 @@ function columnsOf(result: DuckDBResult): ColumnMeta[] {
   }));
 }
 
-function chunkValues(chunk: DuckDBDataChunk, result: DuckDBResult): SqlValue[][] {
-  const types = result.columnTypes();
+function chunkValues(chunk: DuckDBDataChunk, types: readonly DuckDBType[]): SqlValue[][] {
   const values: SqlValue[][] = [];
   for (let column = 0; column < chunk.columnCount; column++) {
     const type = types[column];
@@ -70,6 +69,9 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
   }
   const internal = await instance.connect();
   const openConnections = new Set<DuckDBConnection>([internal]);
+  /** Connections that finished a query cleanly, kept for the next one (connecting costs a little each time). */
+  const idle: DuckDBConnection[] = [];
+  const maxIdle = 2;
   let internalQueue: Promise<unknown> = Promise.resolve();
 
   async function runInternal(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
@@ -87,11 +89,18 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
   }
 
   async function openCursor(request: CursorRequest): Promise<Cursor> {
-    const connection = await instance.connect();
+    const connection = idle.pop() ?? (await instance.connect());
     openConnections.add(connection);
-    const release = (): void => {
+    /** A connection whose query ran to its end is reused; one that was stopped or failed is closed. */
+    const release = (reusable: boolean): void => {
       request.signal.removeEventListener('abort', interrupt);
-      if (openConnections.delete(connection)) connection.closeSync();
+      if (!openConnections.has(connection)) return;
+      if (reusable && !request.signal.aborted && idle.length < maxIdle) {
+        idle.push(connection);
+        return;
+      }
+      openConnections.delete(connection);
+      connection.closeSync();
     };
     const interrupt = (): void => connection.interrupt();
     request.signal.addEventListener('abort', interrupt, { once: true });
@@ -109,22 +118,27 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
       if (request.params.length > 0) prepared.bind([...request.params]);
       const result = await prepared.stream();
       const columns = columnsOf(result);
+      const types = result.columnTypes();
       let produced = 0;
+      let exhausted = false;
       return {
         columns,
         async next() {
           if (produced >= request.rowLimit) return null;
           const chunk = await result.fetchChunk();
-          if (chunk === null || chunk.rowCount === 0) return null;
+          if (chunk === null || chunk.rowCount === 0) {
+            exhausted = true;
+            return null;
+          }
           produced += chunk.rowCount;
-          return chunkValues(chunk, result);
+          return chunkValues(chunk, types);
         },
         async close() {
-          release();
+          release(exhausted);
         },
       };
     } catch (error) {
-      release();
+      release(false);
       throw error;
     }
   }
@@ -185,6 +199,7 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
     async close() {
       for (const connection of openConnections) connection.closeSync();
       openConnections.clear();
+      idle.length = 0;
       instance.closeSync();
     },
   };
