@@ -202,3 +202,34 @@ describe('iquery dict', () => {
     assert.equal(json(run)['status'], 'ok');
   });
 });
+
+describe('iquery demo', () => {
+  test('builds the demo database, checks its dictionary and runs the analyses through the guard', () => {
+    const run = iquery(['demo', '--json', '--scale', '0.1']);
+    assert.equal(run.status, 0, run.stderr);
+    const output = json(run);
+    assert.deepEqual(output['dictionary_problems'], []);
+    const analyses = output['analyses'] as { id: string; rows: unknown[][]; truncated: boolean }[];
+    assert.ok(analyses.length >= 6);
+    for (const analysis of analyses) assert.ok(analysis.rows.length > 0, `${analysis.id} returned no rows`);
+    // Without --data, commands use the demo database.
+    const tables = iquery(['tables', '--json']);
+    assert.equal(tables.status, 0, tables.stderr);
+    const names = (json(tables)['tables'] as { name: string }[]).map((table) => table.name).sort();
+    assert.deepEqual(names, ['user_bills', 'user_churn', 'user_demographics', 'user_payments', 'user_services']);
+    const customers = iquery(['sql', '--json', 'SELECT COUNT(*) FROM user_demographics']);
+    assert.deepEqual(json(customers)['rows'], [[704]]);
+  });
+
+  test('without --data and without a demo database, commands say what to do', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'iquery-empty-home-'));
+    try {
+      const run = iquery(['tables'], { IQUERY_HOME: empty });
+      assert.equal(run.status, 1);
+      assert.match(run.stderr, /--data/);
+      assert.match(run.stderr, /iquery demo/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,6 +5,9 @@ import { iqueryHome } from '../../config/home.js';
 import { demoDatabasePath } from '../../demo/demo-paths.js';
 import { IqueryError } from '../../errors.js';
 import { assetPath } from '../../package-root.js';
+import { checkDictionaryAgainstSource } from '../../dictionary/check-dictionary.js';
+import { formatProblem } from '../../dictionary/dictionary.js';
+import { loadDictionary } from '../../dictionary/load-dictionary.js';
 import { openSource } from '../../sources/open-source.js';
 import { printJson, printLine, printNote, renderResult, type GlobalOptions } from '../output.js';
 
@@ -22,12 +25,11 @@ function readStamp(path: string): DemoStamp | undefined {
   }
 }
 
-function parseNumber(flag: string, integer: boolean) {
+function parseNumber(flag: string, kind: 'positive' | 'integer') {
   return (text: string): number => {
     const value = Number(text);
-    if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-      throw new IqueryError('usage', `${flag} takes a ${integer ? 'whole number' : 'number'}, got "${text}".`);
-    }
+    const fits = Number.isFinite(value) && (kind === 'positive' ? value > 0 : Number.isInteger(value));
+    if (!fits) throw new IqueryError('usage', `${flag} takes ${kind === 'positive' ? 'a number above 0' : 'a whole number'}, got "${text}".`);
     return value;
   };
 }
@@ -36,8 +38,8 @@ export function registerDemoCommand(program: Command, globals: () => GlobalOptio
   program
     .command('demo')
     .description('Build the telecom demo database under IQUERY_HOME and run a short analysis session on it')
-    .option('--scale <n>', 'customers as a multiple of 7,043', parseNumber('--scale', false), 1)
-    .option('--seed <n>', 'random seed; the same seed gives the same data', parseNumber('--seed', true), 42)
+    .option('--scale <n>', 'customers as a multiple of 7,043', parseNumber('--scale', 'positive'), 1)
+    .option('--seed <n>', 'random seed; the same seed gives the same data', parseNumber('--seed', 'integer'), 42)
     .option('--rebuild', 'build the database again even when one exists')
     .action(async (commandOptions: { scale: number; seed: number; rebuild?: boolean }) => {
       const options = globals();
@@ -61,6 +63,12 @@ export function registerDemoCommand(program: Command, globals: () => GlobalOptio
 
       const source = await openSource(database, { home });
       try {
+        const checked = await checkDictionaryAgainstSource(loadDictionary(dictionary), source);
+        const dictionaryErrors = checked.filter((problem) => problem.severity === 'error');
+        if (!options.json) {
+          for (const problem of checked) printNote(formatProblem(problem));
+          printLine(`Dictionary ${dictionary}: checked against the data, ${dictionaryErrors.length} errors, ${checked.length - dictionaryErrors.length} warnings.`);
+        }
         const results = [];
         for (const analysis of demoAnalyses) {
           const result = await source.query(analysis.sql, { maxRows: 100 });
@@ -74,6 +82,7 @@ export function registerDemoCommand(program: Command, globals: () => GlobalOptio
           printJson({
             database,
             dictionary,
+            dictionary_problems: checked,
             analyses: results.map(({ analysis, result }) => ({
               id: analysis.id,
               title: analysis.title,
