@@ -64,6 +64,9 @@ function columnOf(field: FieldPacket): ColumnMeta {
   return { name: field.name, nativeType, family: binary ? 'other' : family };
 }
 
+/** Parse error, unknown variable, not supported yet, and the generic code Doris and StarRocks use. */
+const unsupportedStatementErrors = new Set([1064, 1193, 1235, 1105]);
+
 interface ServerFlavour {
   mariadb: boolean;
 }
@@ -141,11 +144,22 @@ export async function openMysqlEngine(connection: ServerConnection): Promise<Eng
     });
   }
 
-  /** Every pooled connection is read-only for its whole life (defence in depth after the guard). */
+  /**
+   * Every pooled connection is read-only for its whole life (defence in depth after the guard). A
+   * server of the family that does not know the statement (some Doris and StarRocks versions) keeps
+   * working with the guard alone; any other failure stops the query.
+   */
   async function readOnlyConnection(): Promise<PoolConnection> {
     const pooled = await acquire(pool);
     if (!prepared.has(pooled)) {
-      await run(pooled, 'SET SESSION TRANSACTION READ ONLY');
+      try {
+        await run(pooled, 'SET SESSION TRANSACTION READ ONLY');
+      } catch (error) {
+        if (!unsupportedStatementErrors.has((error as { errno?: number }).errno ?? 0)) {
+          pooled.destroy();
+          throw error;
+        }
+      }
       prepared.add(pooled);
     }
     return pooled;
