@@ -18,6 +18,9 @@ import {
 } from './source.js';
 import { profileTable } from './profile.js';
 
+/** Runs iquery's own SQL (never user text) and returns row-major values. */
+export type RunInternal = (sql: string, params?: readonly SqlValue[]) => Promise<SqlValue[][]>;
+
 /** An open result on the database side, read batch by batch. */
 export interface Cursor {
   columns: ColumnMeta[];
@@ -48,7 +51,7 @@ export interface Engine {
   /** Runs user SQL that the guard accepted, inside the engine's read-only session. */
   openCursor(request: CursorRequest): Promise<Cursor>;
   /** Runs iquery's own introspection SQL (never user text); returns row-major values. */
-  runInternal(sql: string, params?: readonly SqlValue[]): Promise<SqlValue[][]>;
+  runInternal: RunInternal;
   /** An engine's own second opinion after the guard (DuckDB asks its own parser). Throws to refuse. */
   confirmReadOnly?(sql: string): Promise<void>;
   listTables(): Promise<TableInfo[]>;

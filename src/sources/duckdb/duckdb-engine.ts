@@ -2,8 +2,9 @@ import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBDataCh
 import { existsSync } from 'node:fs';
 import { IqueryError, messageOf } from '../../errors.js';
 import type { Cursor, CursorRequest, Engine } from '../engine.js';
-import type { ColumnMeta, ForeignKey, SqlValue, TableInfo } from '../source.js';
-import { familyOfType } from '../type-family.js';
+import { quoteWithDoubleQuotes } from '../quote.js';
+import type { ColumnMeta, SqlValue } from '../source.js';
+import { listDuckdbTables } from './duckdb-introspector.js';
 import { familyOfDuckdbType, toSqlValue } from './duckdb-values.js';
 
 export interface DuckdbEngineSettings {
@@ -30,10 +31,6 @@ const lockedDown: Record<string, string> = {
 const statementTypeNames: Record<number, string> = Object.fromEntries(
   Object.entries(StatementType).filter(([, value]) => typeof value === 'number').map(([name, value]) => [value, name]),
 );
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 function columnsOf(result: DuckDBResult): ColumnMeta[] {
   return result.columnTypes().map((type, index) => ({
@@ -143,59 +140,14 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
     }
   }
 
-  async function listTables(): Promise<TableInfo[]> {
-    const relations = await runInternal(
-      `SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal AND database_name = current_database()
-       UNION ALL
-       SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal AND database_name = current_database()
-       ORDER BY 1, 2`,
-    );
-    const columnRows = await runInternal(
-      `SELECT schema_name, table_name, column_name, data_type, is_nullable FROM duckdb_columns()
-       WHERE NOT internal AND database_name = current_database() ORDER BY schema_name, table_name, column_index`,
-    );
-    const constraintRows = await runInternal(
-      `SELECT schema_name, table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names
-       FROM duckdb_constraints() WHERE database_name = current_database() AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY')`,
-    );
-    const tables: TableInfo[] = [];
-    for (const [schema, name] of relations) {
-      const schemaName = String(schema);
-      const tableName = String(name);
-      const belongs = (row: SqlValue[]): boolean => row[0] === schemaName && row[1] === tableName;
-      const [count] = await runInternal(`SELECT COUNT(*) FROM ${quoteIdentifier(schemaName)}.${quoteIdentifier(tableName)}`);
-      const primaryKey: string[] = [];
-      const foreignKeys: ForeignKey[] = [];
-      for (const row of constraintRows.filter(belongs)) {
-        const columns = JSON.parse(String(row[3])) as string[];
-        if (row[2] === 'PRIMARY KEY') primaryKey.push(...columns);
-        else foreignKeys.push({ columns, referencedTable: String(row[4]), referencedColumns: JSON.parse(String(row[5])) as string[] });
-      }
-      tables.push({
-        name: tableName,
-        schema: schemaName === 'main' ? '' : schemaName,
-        columns: columnRows.filter(belongs).map((row) => ({
-          name: String(row[2]),
-          nativeType: String(row[3]),
-          family: familyOfType(String(row[3])),
-          nullable: row[4] === true,
-        })),
-        primaryKey,
-        foreignKeys,
-        rowCount: Number(count?.[0] ?? 0),
-        rowCountExact: true,
-      });
-    }
-    return tables;
-  }
 
   return {
     dialect: 'duckdb',
     label,
     openCursor,
     runInternal,
-    listTables,
-    quoteIdentifier,
+    listTables: () => listDuckdbTables(runInternal),
+    quoteIdentifier: quoteWithDoubleQuotes,
     async close() {
       for (const connection of openConnections) connection.closeSync();
       openConnections.clear();

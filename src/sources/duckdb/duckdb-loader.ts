@@ -4,6 +4,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, realpathSync, re
 import { basename, extname, join } from 'node:path';
 import { once } from 'node:events';
 import { IqueryError, messageOf } from '../../errors.js';
+import { quoteLiteral, quoteWithDoubleQuotes } from '../quote.js';
 
 export const fileFormats = ['csv', 'tsv', 'parquet', 'json', 'excel'] as const;
 export type FileFormat = (typeof fileFormats)[number];
@@ -113,13 +114,6 @@ export function cacheLocation(files: readonly DataFile[], cacheDirectory: string
   return { path: join(cacheDirectory, `${pathsKey}-${contentKey}.duckdb`), prefix: `${pathsKey}-` };
 }
 
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-function quoteLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
 
 /**
  * Fields holding nothing but a space count as missing, like empty ones: exports often write a blank
@@ -142,25 +136,25 @@ async function loadDelimited(connection: DuckDBConnection, table: string, path: 
   let types = '';
   if (booleanColumns.length > 0) {
     const sample = await connection.runAndReadAll(
-      `SELECT ${booleanColumns.map(quoteIdentifier).join(', ')} FROM read_csv(${base}, all_varchar = true) LIMIT 10000`,
+      `SELECT ${booleanColumns.map(quoteWithDoubleQuotes).join(', ')} FROM read_csv(${base}, all_varchar = true) LIMIT 10000`,
     );
     const rows = sample.getRowsJS();
     const textual = booleanColumns.filter((_, index) => rows.some((row) => yesNoWords.has(String(row[index] ?? '').trim().toLowerCase())));
     if (textual.length > 0) types = `, types = {${textual.map((column) => `${quoteLiteral(column)}: 'VARCHAR'`).join(', ')}}`;
   }
   const create = (scanAllRows: boolean): string =>
-    `CREATE TABLE ${quoteIdentifier(table)} AS SELECT * FROM read_csv(${base}${types}${scanAllRows ? ', sample_size = -1' : ''})`;
+    `CREATE TABLE ${quoteWithDoubleQuotes(table)} AS SELECT * FROM read_csv(${base}${types}${scanAllRows ? ', sample_size = -1' : ''})`;
   try {
     await connection.run(create(false));
   } catch {
     // The sniffer looks at a sample; a column that changes type late in the file needs a full scan.
-    await connection.run(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
+    await connection.run(`DROP TABLE IF EXISTS ${quoteWithDoubleQuotes(table)}`);
     await connection.run(create(true));
   }
 }
 
 async function loadOne(connection: DuckDBConnection, file: DataFile, scratch: string): Promise<void> {
-  const table = quoteIdentifier(file.table);
+  const table = quoteWithDoubleQuotes(file.table);
   switch (file.format) {
     case 'csv':
       return loadDelimited(connection, file.table, file.path, '');

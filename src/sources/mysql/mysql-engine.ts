@@ -4,17 +4,11 @@ import type { Readable } from 'node:stream';
 import { IqueryError, messageOf } from '../../errors.js';
 import { redactSecrets, type ServerConnection } from '../connection-url.js';
 import type { Cursor, CursorRequest, Engine } from '../engine.js';
-import type { ColumnMeta, ForeignKey, SqlValue, TableInfo, TypeFamily } from '../source.js';
-import { familyOfType } from '../type-family.js';
-
-/** Below this estimated size a table's row count is taken exactly; above, the catalog estimate is used. */
-const exactCountBelow = 1_000_000;
+import { quoteWithBackticks } from '../quote.js';
+import type { ColumnMeta, SqlValue, TypeFamily } from '../source.js';
+import { listMysqlTables } from './mysql-introspector.js';
 
 const typeNamesByCode = new Map<number, string>(Object.entries(mysql.Types).map(([name, code]) => [code as number, name]));
-
-function quoteIdentifier(name: string): string {
-  return '`' + name.replaceAll('`', '``') + '`';
-}
 
 /** Makes driver values JSON-safe: buffers as hex, parsed JSON columns back to text. */
 function normaliseValue(value: unknown): SqlValue {
@@ -236,61 +230,14 @@ export async function openMysqlEngine(connection: ServerConnection): Promise<Eng
     }
   }
 
-  async function listTables(): Promise<TableInfo[]> {
-    const tableRows = await runInternal(
-      `SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME`,
-    );
-    const columnRows = await runInternal(
-      `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
-       WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
-    );
-    const keyRows = await runInternal(
-      `SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
-       FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE()
-       AND (CONSTRAINT_NAME = 'PRIMARY' OR REFERENCED_TABLE_NAME IS NOT NULL)
-       ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
-    );
-    const tables: TableInfo[] = [];
-    for (const [name, estimate] of tableRows) {
-      const tableName = String(name);
-      let rowCount = Number(estimate);
-      let rowCountExact = false;
-      if (rowCount < exactCountBelow) {
-        const [count] = await runInternal(`SELECT COUNT(*) FROM ${quoteIdentifier(tableName)}`);
-        rowCount = Number(count?.[0] ?? 0);
-        rowCountExact = true;
-      }
-      const keys = keyRows.filter((row) => row[0] === tableName);
-      const foreignKeys = new Map<string, ForeignKey>();
-      for (const row of keys.filter((key) => key[1] !== 'PRIMARY')) {
-        const constraint = String(row[1]);
-        const entry = foreignKeys.get(constraint) ?? { columns: [], referencedTable: String(row[3]), referencedColumns: [] };
-        entry.columns.push(String(row[2]));
-        entry.referencedColumns.push(String(row[4]));
-        foreignKeys.set(constraint, entry);
-      }
-      tables.push({
-        name: tableName,
-        schema: '',
-        columns: columnRows
-          .filter((row) => row[0] === tableName)
-          .map((row) => ({ name: String(row[1]), nativeType: String(row[2]), family: familyOfType(String(row[2])), nullable: row[3] === 'YES' })),
-        primaryKey: keys.filter((key) => key[1] === 'PRIMARY').map((key) => String(key[2])),
-        foreignKeys: [...foreignKeys.values()],
-        rowCount,
-        rowCountExact,
-      });
-    }
-    return tables;
-  }
 
   return {
     dialect: 'mysql',
     label: connection.label,
     openCursor,
     runInternal,
-    listTables,
-    quoteIdentifier,
+    listTables: () => listMysqlTables(runInternal),
+    quoteIdentifier: quoteWithBackticks,
     close: () => new Promise<void>((resolve) => pool.end(() => resolve())),
   };
 }
