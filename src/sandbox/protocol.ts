@@ -6,8 +6,8 @@
  *  - fd 0 (stdin): requests, one JSON object per line, from the host.
  *  - fd 3: replies, one JSON object per line, to the host. A private descriptor, so that stray
  *    C-level writes to fd 1/2 (from a library or the user's code) can never corrupt the stream.
- *  - fd 4: control, one word per line from the host: `interrupt` stops the running cell (a
- *    KeyboardInterrupt in the cell, state kept).
+ *  - fd 4: control, one line at a time from the host: `interrupt <request id>` stops that request if
+ *    it is running (a KeyboardInterrupt in the cell, state kept); a bare `interrupt` stops whatever runs.
  *  - fd 1 and 2: whatever escapes Python's sys.stdout/sys.stderr (C extensions, subprocesses); the
  *    host reads them and reports them as `stream` messages of the cell that is running.
  *
