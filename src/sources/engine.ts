@@ -3,7 +3,10 @@ import { assertReadOnlySql } from '../guard/guard.js';
 import {
   defaultMaxRows,
   defaultQueryTimeoutMs,
+  type ColumnarBatch,
+  type ColumnarStream,
   type ColumnMeta,
+  type ColumnVector,
   type DataSource,
   type ProfileOptions,
   type QueryOptions,
@@ -30,6 +33,15 @@ export interface Cursor {
   close(): Promise<void>;
 }
 
+/** An open result read as raw column vectors (engines with columnar results). */
+export interface ColumnarCursor {
+  columns: ColumnMeta[];
+  /** The next chunk, or null when the result is exhausted. Its vectors stay valid until `next` or `close` is called again. */
+  next(): Promise<{ vectors: ColumnVector[]; rowCount: number } | null>;
+  /** Releases the result; stops the query on the server when it is still running. */
+  close(): Promise<void>;
+}
+
 export interface CursorRequest {
   sql: string;
   params: readonly SqlValue[];
@@ -50,6 +62,8 @@ export interface Engine {
   readonly label: string;
   /** Runs user SQL that the guard accepted, inside the engine's read-only session. */
   openCursor(request: CursorRequest): Promise<Cursor>;
+  /** Like `openCursor`, but hands over the engine's column vectors as raw memory (DuckDB). */
+  openColumnarCursor?(request: CursorRequest): Promise<ColumnarCursor>;
   /** Runs iquery's own introspection SQL (never user text); returns row-major values. */
   runInternal: RunInternal;
   /** An engine's own second opinion after the guard (DuckDB asks its own parser). Throws to refuse. */
@@ -65,6 +79,33 @@ function normaliseLimit(value: number | undefined, fallback: number, what: strin
     throw new IqueryError('usage', `${what} must be a positive whole number, got ${value}.`);
   }
   return value;
+}
+
+/** The first `rows` rows of a vector (views, not copies). */
+function headOfVector(vector: ColumnVector, rowCount: number, rows: number): ColumnVector {
+  switch (vector.layout) {
+    case 'fixed':
+      return {
+        ...vector,
+        data: vector.data.subarray(0, (vector.data.byteLength / rowCount) * rows),
+        validity: vector.validity?.subarray(0, Math.ceil(rows / 8)) ?? null,
+      };
+    case 'utf8':
+      return { ...vector, offsets: vector.offsets.subarray(0, rows + 1), validity: vector.validity?.subarray(0, Math.ceil(rows / 8)) ?? null };
+    case 'dictionary':
+      return { ...vector, codes: vector.codes.subarray(0, rows) };
+    case 'values':
+      return { layout: 'values', values: vector.values.slice(0, rows) };
+  }
+}
+
+/** How the guarded stream handles one kind of cursor: values (`openCursor`) or vectors (`openColumnarCursor`). */
+interface ChunkShape<Chunk, Batch> {
+  open(request: CursorRequest): Promise<{ columns: ColumnMeta[]; next(): Promise<Chunk | null>; close(): Promise<void> }>;
+  rowCount(chunk: Chunk): number;
+  head(chunk: Chunk, rows: number): Chunk;
+  empty(columns: ColumnMeta[]): Chunk;
+  batch(columns: ColumnMeta[], chunk: Chunk, rowCount: number): Batch;
 }
 
 /** Wraps an engine as a `DataSource`: every user statement passes the guard first. */
@@ -91,13 +132,13 @@ export function createGuardedSource(engine: Engine): DataSource {
     return found;
   }
 
-  function stream(sql: string, options: StreamOptions = {}): ResultStream {
+  function guardedStream<Chunk, Batch>(sql: string, options: StreamOptions, shape: ChunkShape<Chunk, Batch>): AsyncIterable<Batch> & { readonly truncated: boolean } {
     const maxRows = normaliseLimit(options.maxRows, defaultMaxRows, 'The row cap');
     const timeoutMs = normaliseLimit(options.timeoutMs, defaultQueryTimeoutMs, 'The timeout');
     const batchRows = normaliseLimit(options.batchRows, 2048, 'The batch size');
     let truncated = false;
 
-    async function* batches(): AsyncGenerator<ResultBatch> {
+    async function* batches(): AsyncGenerator<Batch> {
       assertReadOnlySql(sql, engine.dialect);
       await engine.confirmReadOnly?.(sql);
       const control = new AbortController();
@@ -121,26 +162,30 @@ export function createGuardedSource(engine: Engine): DataSource {
         return new IqueryError('query_failed', `The database rejected the query: ${messageOf(error)}`, { cause: error });
       };
 
-      let cursor: Cursor | undefined;
+      let cursor: Awaited<ReturnType<ChunkShape<Chunk, Batch>['open']>> | undefined;
       try {
         if (control.signal.aborted) throw describeStop(undefined);
-        cursor = await engine.openCursor({ sql, params: options.params ?? [], rowLimit: maxRows + 1, batchRows, timeoutMs, signal: control.signal });
+        cursor = await shape.open({ sql, params: options.params ?? [], rowLimit: maxRows + 1, batchRows, timeoutMs, signal: control.signal });
         let delivered = 0;
         for (;;) {
-          const values = await cursor.next();
-          if (values === null) break;
-          const rowCount = values[0]?.length ?? 0;
+          const chunk = await cursor.next();
+          if (chunk === null) {
+            // An interrupted DuckDB stream can end as if exhausted: a stopped query must not pass for a whole one.
+            if (control.signal.aborted) throw describeStop(undefined);
+            break;
+          }
+          const rowCount = shape.rowCount(chunk);
           if (rowCount === 0) continue;
           const room = maxRows - delivered;
           if (rowCount > room) {
             truncated = true;
-            if (room > 0) yield { columns: cursor.columns, values: values.map((column) => column.slice(0, room)), rowCount: room };
+            if (room > 0) yield shape.batch(cursor.columns, shape.head(chunk, room), room);
             break;
           }
           delivered += rowCount;
-          yield { columns: cursor.columns, values, rowCount };
+          yield shape.batch(cursor.columns, chunk, rowCount);
         }
-        if (delivered === 0 && !truncated) yield { columns: cursor.columns, values: cursor.columns.map(() => []), rowCount: 0 };
+        if (delivered === 0 && !truncated) yield shape.batch(cursor.columns, shape.empty(cursor.columns), 0);
       } catch (error) {
         throw describeStop(error);
       } finally {
@@ -158,6 +203,29 @@ export function createGuardedSource(engine: Engine): DataSource {
       [Symbol.asyncIterator]: () => iterable,
     };
   }
+
+  function stream(sql: string, options: StreamOptions = {}): ResultStream {
+    return guardedStream<SqlValue[][], ResultBatch>(sql, options, {
+      open: (request) => engine.openCursor(request),
+      rowCount: (values) => values[0]?.length ?? 0,
+      head: (values, rows) => values.map((column) => column.slice(0, rows)),
+      empty: (columns) => columns.map(() => []),
+      batch: (columns, values, rowCount) => ({ columns, values, rowCount }),
+    });
+  }
+
+  function streamColumnar(openColumnarCursor: NonNullable<Engine['openColumnarCursor']>, sql: string, options: StreamOptions = {}): ColumnarStream {
+    type Chunk = { vectors: ColumnVector[]; rowCount: number };
+    return guardedStream<Chunk, ColumnarBatch>(sql, options, {
+      open: (request) => openColumnarCursor(request),
+      rowCount: (chunk) => chunk.rowCount,
+      head: (chunk, rows) => ({ vectors: chunk.vectors.map((vector) => headOfVector(vector, chunk.rowCount, rows)), rowCount: rows }),
+      empty: (columns) => ({ vectors: columns.map(() => ({ layout: 'values', values: [] })), rowCount: 0 }),
+      batch: (columns, chunk, rowCount) => ({ columns, vectors: chunk.vectors, rowCount }),
+    });
+  }
+
+  const openColumnarCursor = engine.openColumnarCursor?.bind(engine);
 
   return {
     dialect: engine.dialect,
@@ -178,6 +246,9 @@ export function createGuardedSource(engine: Engine): DataSource {
       return { columns, rows, rowCount: rows.length, truncated: result.truncated };
     },
     stream,
+    ...(openColumnarCursor === undefined
+      ? {}
+      : { streamColumnar: (sql: string, options?: StreamOptions) => streamColumnar(openColumnarCursor, sql, options) }),
     quoteIdentifier: (name) => engine.quoteIdentifier(name),
     close: () => engine.close(),
   };

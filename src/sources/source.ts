@@ -63,6 +63,60 @@ export interface ResultStream extends AsyncIterable<ResultBatch> {
   readonly truncated: boolean;
 }
 
+/**
+ * Fixed-width storage of a raw column vector, little-endian, one value per row: integers (`int128`
+ * is two's complement, low word first), floats, `bool` (one byte, 0 or 1), `date32` (days since
+ * 1970-01-01), `timestamp_*` (since 1970-01-01 00:00, in the unit named) and `decimal*` (unscaled
+ * integers; the vector's `scale` places the point).
+ */
+export const fixedVectorKinds = [
+  'bool', 'int8', 'int16', 'int32', 'int64', 'int128', 'uint8', 'uint16', 'uint32', 'uint64', 'float32', 'float64',
+  'date32', 'timestamp_s', 'timestamp_ms', 'timestamp_us', 'timestamp_ns', 'decimal16', 'decimal32', 'decimal64', 'decimal128',
+] as const;
+export type FixedVectorKind = (typeof fixedVectorKinds)[number];
+
+/**
+ * One column of a columnar batch, as raw memory. `validity` is a bitmap, least significant bit first,
+ * 1 = valid, or null when every row is valid; what sits in the data of a null row is undefined.
+ * Buffers may be views of the engine's own memory: they stay valid only until the stream moves on,
+ * so copy what you keep.
+ */
+export type ColumnVector =
+  | {
+      layout: 'fixed';
+      kind: FixedVectorKind;
+      /** rowCount × the kind's width, in bytes. */
+      data: Uint8Array;
+      validity: Uint8Array | null;
+      /** Digits after the point, for decimals. */
+      scale?: number;
+      /** Timestamps that are instants in UTC (TIMESTAMP WITH TIME ZONE). */
+      utc?: boolean;
+    }
+  /** Strings: row r is `bytes[offsets[r] .. offsets[r + 1])`, UTF-8; null rows have empty ranges. */
+  | { layout: 'utf8'; offsets: Int32Array; bytes: Uint8Array; validity: Uint8Array | null }
+  /**
+   * Strings the engine dictionary-encoded: `codes[r]` (-1 = null) numbers the distinct strings of the
+   * whole result in order of first sight. `added` holds, as UTF-8 with offsets, the strings first seen
+   * in this batch, whose codes follow those of earlier batches. A column may switch to `utf8` for the
+   * rest of the result when it has too many distinct strings; it never switches back.
+   */
+  | { layout: 'dictionary'; codes: Int32Array; added: { offsets: Int32Array; bytes: Uint8Array } }
+  /** A column the engine cannot hand over raw (nested types, intervals…): values as `stream` gives them. */
+  | { layout: 'values'; values: SqlValue[] };
+
+/** A slice of a result as raw column vectors. */
+export interface ColumnarBatch {
+  columns: ColumnMeta[];
+  vectors: ColumnVector[];
+  rowCount: number;
+}
+
+/** A streamed columnar result; `truncated` is known at the end. */
+export interface ColumnarStream extends AsyncIterable<ColumnarBatch> {
+  readonly truncated: boolean;
+}
+
 export interface ColumnInfo {
   name: string;
   nativeType: string;
@@ -134,6 +188,11 @@ export interface DataSource {
   query(sql: string, options?: QueryOptions): Promise<QueryResult>;
   /** Like `query`, but yields column-major batches as they arrive. */
   stream(sql: string, options?: StreamOptions): ResultStream;
+  /**
+   * Like `stream`, but yields raw column vectors without making a JS value per cell; only engines
+   * that hold results in columnar memory have it (DuckDB). Same guard, limits and errors as `stream`.
+   */
+  streamColumnar?(sql: string, options?: StreamOptions): ColumnarStream;
   /** Quotes an identifier for this dialect. */
   quoteIdentifier(name: string): string;
   close(): Promise<void>;

@@ -1,11 +1,12 @@
 import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { IqueryError, messageOf } from '../../errors.js';
-import type { Cursor, CursorRequest, Engine } from '../engine.js';
+import type { ColumnarCursor, Cursor, CursorRequest, Engine } from '../engine.js';
 import { quoteWithDoubleQuotes } from '../quote.js';
 import type { ColumnMeta, SqlValue } from '../source.js';
 import { listDuckdbTables } from './duckdb-introspector.js';
 import { familyOfDuckdbType, toSqlValue } from './duckdb-values.js';
+import { createVectorReader } from './duckdb-vectors.js';
 
 export interface DuckdbEngineSettings {
   /** A DuckDB database file, opened read-only. */
@@ -85,10 +86,13 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
     return run;
   }
 
-  async function openCursor(request: CursorRequest): Promise<Cursor> {
+  /**
+   * Starts a streaming result for user SQL the guard accepted. `release(true)` after the result ran
+   * to its end keeps the connection for the next query; anything else closes it.
+   */
+  async function openStream(request: CursorRequest): Promise<{ result: DuckDBResult; release: (reusable: boolean) => void }> {
     const connection = idle.pop() ?? (await instance.connect());
     openConnections.add(connection);
-    /** A connection whose query ran to its end is reused; one that was stopped or failed is closed. */
     const release = (reusable: boolean): void => {
       request.signal.removeEventListener('abort', interrupt);
       if (!openConnections.has(connection)) return;
@@ -113,38 +117,79 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
         throw new IqueryError('sql_refused', `Refused ${kind} statement: iquery only runs read-only queries (SELECT, WITH … SELECT, VALUES).`);
       }
       if (request.params.length > 0) prepared.bind([...request.params]);
-      const result = await prepared.stream();
-      const columns = columnsOf(result);
-      const types = result.columnTypes();
-      let produced = 0;
-      let exhausted = false;
-      return {
-        columns,
-        async next() {
-          if (produced >= request.rowLimit) return null;
-          const chunk = await result.fetchChunk();
-          if (chunk === null || chunk.rowCount === 0) {
-            exhausted = true;
-            return null;
-          }
-          produced += chunk.rowCount;
-          return chunkValues(chunk, types);
-        },
-        async close() {
-          release(exhausted);
-        },
-      };
+      return { result: await prepared.stream(), release };
     } catch (error) {
       release(false);
       throw error;
     }
   }
 
+  async function openCursor(request: CursorRequest): Promise<Cursor> {
+    const { result, release } = await openStream(request);
+    const columns = columnsOf(result);
+    const types = result.columnTypes();
+    let produced = 0;
+    let exhausted = false;
+    return {
+      columns,
+      async next() {
+        if (produced >= request.rowLimit) return null;
+        const chunk = await result.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) {
+          exhausted = true;
+          return null;
+        }
+        produced += chunk.rowCount;
+        return chunkValues(chunk, types);
+      },
+      async close() {
+        release(exhausted);
+      },
+    };
+  }
+
+  /**
+   * Reads the result as raw vectors (see duckdb-vectors.ts). The next chunk is fetched on the thread
+   * pool while the caller works on the current one.
+   */
+  async function openColumnarCursor(request: CursorRequest): Promise<ColumnarCursor> {
+    const { result, release } = await openStream(request);
+    const columns = columnsOf(result);
+    const readVectors = createVectorReader(result.columnTypes());
+    let produced = 0;
+    let exhausted = false;
+    const fetch = (): Promise<DuckDBDataChunk | null> => {
+      const fetching = result.fetchChunk();
+      fetching.catch(() => undefined); // awaited by next() or close(); never left unhandled
+      return fetching;
+    };
+    let pending: Promise<DuckDBDataChunk | null> | undefined = fetch();
+    return {
+      columns,
+      async next() {
+        if (pending === undefined) return null;
+        const chunk = await pending;
+        pending = undefined;
+        if (chunk === null || chunk.rowCount === 0) {
+          exhausted = true;
+          return null;
+        }
+        produced += chunk.rowCount;
+        if (produced < request.rowLimit) pending = fetch();
+        return { vectors: readVectors(chunk), rowCount: chunk.rowCount };
+      },
+      async close() {
+        if (pending !== undefined) await pending.catch(() => undefined);
+        release(exhausted);
+      },
+    };
+  }
 
   return {
     dialect: 'duckdb',
     label,
     openCursor,
+    openColumnarCursor,
     runInternal,
     listTables: () => listDuckdbTables(runInternal),
     quoteIdentifier: quoteWithDoubleQuotes,
