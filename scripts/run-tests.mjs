@@ -18,6 +18,29 @@ function findTests(folder) {
 }
 
 const filter = process.argv.slice(2);
+
+/**
+ * The kernel's own Python tests (unittest), run first so that Node's summary closes the output.
+ * They run when no filter is given or the filter names `python`.
+ */
+function runPythonTests() {
+  const folder = join(root, 'python', 'tests');
+  if (filter.length > 0 && !filter.some((part) => 'python'.includes(part) || part.startsWith('python'))) return 0;
+  try {
+    statSync(folder);
+  } catch {
+    return 0;
+  }
+  const result = spawnSync('/usr/bin/python3', ['-m', 'unittest', 'discover', '-s', 'tests'], {
+    cwd: join(root, 'python'),
+    stdio: 'inherit',
+    env: { ...process.env, PYTHONPATH: join(root, 'python'), PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  return result.status ?? 2;
+}
+
+const pythonStatus = runPythonTests();
+if (filter.length === 1 && filter[0] === 'python') process.exit(pythonStatus);
 const files = findTests(join(root, 'dist', 'src'))
   .map((path) => relative(root, path))
   .filter((path) => filter.length === 0 || filter.some((part) => path.includes(part)))
@@ -30,4 +53,5 @@ const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ..
   cwd: root,
   stdio: 'inherit',
 });
-process.exit(result.status ?? 2);
+if (pythonStatus !== 0) console.error(`the Python tests failed (exit ${pythonStatus})`);
+process.exit(pythonStatus !== 0 ? pythonStatus : (result.status ?? 2));

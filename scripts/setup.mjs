@@ -73,6 +73,82 @@ function ensureBuild() {
   writeFileSync(stamp, new Date().toISOString());
 }
 
+/**
+ * What the Python sandbox needs from the system, as Debian packages: the interpreter's libraries,
+ * bubblewrap for isolation, seccomp bindings, CJK fonts for Chinese chart labels, and ipykernel for
+ * the sandbox benchmark's peer.
+ */
+const systemPackages = [
+  'python3',
+  'python3-pandas',
+  'python3-numpy',
+  'python3-scipy',
+  'python3-sklearn',
+  'python3-statsmodels',
+  'python3-matplotlib',
+  'python3-seaborn',
+  'python3-openpyxl',
+  'python3-seccomp',
+  'bubblewrap',
+  'fonts-noto-cjk',
+  'python3-ipykernel',
+  'python3-jupyter-client',
+];
+
+function missingDebianPackages() {
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...systemPackages], { encoding: 'utf8' });
+  const installed = new Set(
+    (result.stdout ?? '')
+      .split('\n')
+      .filter((line) => line.endsWith(' install ok installed'))
+      .map((line) => line.split(' ')[0]),
+  );
+  return systemPackages.filter((name) => !installed.has(name));
+}
+
+/** Installs missing system packages with apt when this machine can (root, or password-less sudo). */
+function ensureSystemPackages() {
+  if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get') || !existsSync('/usr/bin/dpkg-query')) {
+    step('not a Debian-family system: install Python 3 with pandas, numpy, scipy, scikit-learn, statsmodels, matplotlib, seaborn and openpyxl, plus bubblewrap and Noto CJK fonts, for the Python sandbox');
+    return;
+  }
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return;
+  const asRoot = process.getuid?.() === 0;
+  const sudo = asRoot ? [] : spawnSync('sudo', ['-n', 'true']).status === 0 ? ['sudo', '-n'] : null;
+  if (sudo === null) {
+    step(`the Python sandbox needs: ${missing.join(' ')}`);
+    step(`install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    return;
+  }
+  step(`installing system packages: ${missing.join(' ')}`);
+  const environment = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args) => spawnSync(sudo[0] ?? 'apt-get', sudo.length > 0 ? [...sudo.slice(1), 'apt-get', ...args] : args, { stdio: ['ignore', 'ignore', 'inherit'], env: environment });
+  // A fresh machine may have empty package lists; refresh them once before installing.
+  apt(['update', '-qq']);
+  const installed = apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
+  if (installed.status !== 0) {
+    step(`apt-get install failed (exit ${installed.status}); the Python sandbox will not work until these are installed: ${missing.join(' ')}`);
+  }
+}
+
+/** matplotlib's font cache, built once here and copied into each kernel's private config folder. */
+function ensureFontCache() {
+  const folder = join(root, '.cache', 'matplotlib');
+  if (existsSync(folder) && readdirSync(folder).some((name) => name.startsWith('fontlist-'))) return;
+  if (!existsSync('/usr/bin/python3') || !existsSync(join(root, 'python', 'iquery_kernel', 'build_font_cache.py'))) return;
+  step('building the matplotlib font cache');
+  mkdirSync(folder, { recursive: true });
+  const result = spawnSync('/usr/bin/python3', ['-m', 'iquery_kernel.build_font_cache', folder], {
+    cwd: root,
+    env: { ...process.env, PYTHONPATH: join(root, 'python') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (result.status !== 0) step('could not build the matplotlib font cache; kernels will build their own (slower start)');
+}
+
 checkNode();
 ensureDependencies();
 ensureBuild();
+ensureSystemPackages();
+ensureFontCache();

@@ -3,6 +3,7 @@ import { registerConnectionCommands } from './commands/connections-commands.js';
 import { registerDataCommands } from './commands/data-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerDictionaryCommands } from './commands/dictionary-commands.js';
+import { registerExecCommand } from './commands/exec-command.js';
 import { reportError, type GlobalOptions } from './output.js';
 
 function buildProgram(): Command {
@@ -19,6 +20,7 @@ function buildProgram(): Command {
   registerDataCommands(program, globals);
   registerDictionaryCommands(program, globals);
   registerDemoCommand(program, globals);
+  registerExecCommand(program, globals);
   registerConnectionCommands(program, globals);
   for (const command of program.commands) {
     command.exitOverride();
