@@ -87,7 +87,7 @@ describe('iquery exec', () => {
   test('--no-sandbox runs, with a warning every time', () => {
     const run = iquery(['exec', '--no-sandbox', file('plain.py', 'print(1)\n')]);
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stderr, /WITHOUT the sandbox/);
+    assert.match(run.stderr, /^warning: .*WITHOUT the sandbox/m);
   });
 
   test('a missing file is a clear error', () => {

@@ -168,6 +168,9 @@ export function createGuardedSource(engine: Engine): DataSource {
         cursor = await shape.open({ sql, params: options.params ?? [], rowLimit: maxRows + 1, batchRows, timeoutMs, signal: control.signal });
         let delivered = 0;
         for (;;) {
+          // Checked at every batch: some engines cannot stop a cursor between fetches (PostgreSQL's cancel
+          // only reaches a running statement), so a cancelled stream ends here.
+          if (control.signal.aborted) throw describeStop(undefined);
           const chunk = await cursor.next();
           if (chunk === null) {
             // An interrupted DuckDB stream can end as if exhausted: a stopped query must not pass for a whole one.

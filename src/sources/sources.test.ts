@@ -143,6 +143,22 @@ for (const dialect of ['duckdb', 'mysql', 'postgres'] as const) {
       assert.deepEqual((await source.query('SELECT COUNT(*) AS n FROM guard_customers')).rows, [[40]]);
     });
 
+    test('a streamed result stopped midway raises instead of ending as if complete', async () => {
+      const controller = new AbortController();
+      const rows = dialect === 'mysql'
+        ? 'SELECT a.id FROM guard_orders a, guard_orders b, guard_orders c'
+        : 'SELECT a.id FROM guard_orders a CROSS JOIN guard_orders b CROSS JOIN guard_orders c';
+      let seen = 0;
+      const reading = (async () => {
+        for await (const batch of source.stream(rows, { maxRows: 50_000_000, timeoutMs: 60_000, signal: controller.signal })) {
+          seen += batch.rowCount;
+          if (seen > 0) controller.abort();
+        }
+      })();
+      await expectError(reading, 'query_cancelled');
+      assert.ok(seen < 64_000_000);
+    });
+
     test('refuses writes before they reach the database, and the data stays the same', async () => {
       const before = await database.fingerprint();
       const error = await expectError(source.query('DELETE FROM guard_orders'), 'sql_refused');

@@ -20,9 +20,6 @@ interface CellReport {
   outputs: CellOutput[];
 }
 
-export const noSandboxWarning =
-  'warning: running Python WITHOUT the sandbox (--no-sandbox): the code can read your files, use the network and see your environment.';
-
 function readCells(files: readonly string[]): Cell[] {
   return files.map((file) => {
     if (file === '-') return { file: '<stdin>', code: readFileSync(0, 'utf8') };
@@ -79,9 +76,10 @@ export function registerExecCommand(program: Command, globals: () => GlobalOptio
     .action(async (files: string[], commandOptions: { timeout?: number; svg?: boolean; sandbox: boolean }) => {
       const options = globals();
       const cells = readCells(files);
-      if (!commandOptions.sandbox) printNote(noSandboxWarning);
       const { KernelSession } = await import('../../sandbox/kernel-session.js');
       const session: KernelSession = await KernelSession.create({ sandbox: commandOptions.sandbox });
+      // Printed every time Python runs without bubblewrap (--no-sandbox).
+      for (const warning of session.confinement.warnings) printNote(`warning: ${warning}`);
       let figures = 0;
       const reports: CellReport[] = [];
       const interrupt = (): void => session.interrupt();
@@ -109,6 +107,7 @@ export function registerExecCommand(program: Command, globals: () => GlobalOptio
           status: failed === undefined ? 'ok' : 'error',
           workspace: session.workspace,
           sandbox: commandOptions.sandbox,
+          warnings: session.confinement.warnings,
           cells: reports,
         });
       } else {
