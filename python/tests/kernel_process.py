@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import uuid
 
 python_directory = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -179,3 +180,15 @@ def stream_text(messages, name='stdout'):
 
 def reply_of(messages):
     return messages[-1]['content']
+
+
+class KernelTestCase(unittest.TestCase):
+    """A test class that shares one real kernel between its tests (started once, closed at the end)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.kernel = KernelProcess()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kernel.close()

@@ -3,18 +3,10 @@
 import time
 import unittest
 
-from kernel_process import KernelProcess, of_type, reply_of, stream_text
+from kernel_process import KernelTestCase, of_type, reply_of, stream_text
 
 
-class CellTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.kernel = KernelProcess()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kernel.close()
-
+class CellTest(KernelTestCase):
     def test_ready_message_describes_the_kernel(self):
         ready = self.kernel.ready
         self.assertEqual(ready['msg_type'], 'ready')

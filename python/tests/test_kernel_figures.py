@@ -5,20 +5,12 @@ import glob
 import os
 import unittest
 
-from kernel_process import KernelProcess, of_type, reply_of, stream_text
+from kernel_process import KernelTestCase, of_type, reply_of, stream_text
 
 png_signature = b'\x89PNG\r\n\x1a\n'
 
 
-class FigureTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.kernel = KernelProcess()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kernel.close()
-
+class FigureTest(KernelTestCase):
     def test_open_figure_is_sent_as_png_after_the_cell(self):
         messages = self.kernel.execute('import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nprint("drawn")')
         figures = of_type(messages, 'display_data')

@@ -3,18 +3,10 @@
 import time
 import unittest
 
-from kernel_process import KernelProcess, of_type, reply_of
+from kernel_process import KernelTestCase, of_type, reply_of
 
 
-class InterruptTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.kernel = KernelProcess()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kernel.close()
-
+class InterruptTest(KernelTestCase):
     def run_and_interrupt(self, code):
         """Starts ``code``, interrupts once it has printed 'started', returns (messages, seconds to reply)."""
         request_id = self.kernel.send('execute', code=code)

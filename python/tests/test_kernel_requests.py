@@ -5,7 +5,7 @@ import os
 import unittest
 
 import kernel_process
-from kernel_process import KernelProcess, of_type, reply_of
+from kernel_process import KernelProcess, KernelTestCase, of_type, reply_of
 
 frames_installed = os.path.exists(os.path.join(kernel_process.python_directory, 'iquery_kernel', 'frames.py'))
 
@@ -53,15 +53,7 @@ class TableResultTest(unittest.TestCase):
         self.assertFalse(table['truncated'])
 
 
-class RequestTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.kernel = KernelProcess()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kernel.close()
-
+class RequestTest(KernelTestCase):
     def assert_error_reply(self, messages, ename):
         self.assertEqual([message['msg_type'] for message in messages], ['error', 'reply'])
         self.assertEqual(messages[0]['content']['ename'], ename)

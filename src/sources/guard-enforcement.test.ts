@@ -11,9 +11,9 @@ import { IqueryError } from '../errors.js';
 import * as duckdbCases from '../guard/cases/duckdb.js';
 import * as mysqlCases from '../guard/cases/mysql.js';
 import * as postgresCases from '../guard/cases/postgres.js';
-import { openSource } from './open-source.js';
 import type { DataSource, SqlDialect } from './source.js';
-import { createTestDatabase, type TestDatabase } from './testing/test-databases.js';
+import { useTestSource } from './testing/test-source.js';
+import type { TestDatabase } from './testing/test-databases.js';
 
 const corpora: Record<SqlDialect, { hostile: readonly string[]; legitimate: readonly string[] }> = {
   duckdb: duckdbCases,
@@ -26,16 +26,10 @@ after(() => rmSync(home, { recursive: true, force: true }));
 
 for (const dialect of ['duckdb', 'mysql', 'postgres'] as const) {
   describe(`guard on a real ${dialect} database`, () => {
+    const current = useTestSource(dialect, home);
     let database: TestDatabase;
     let source: DataSource;
-    before(async () => {
-      database = await createTestDatabase(dialect);
-      source = await openSource(database.spec, { home });
-    });
-    after(async () => {
-      await source?.close();
-      await database?.drop();
-    });
+    before(() => ({ database, source } = current()));
 
     test(`refuses all ${corpora[dialect].hostile.length} hostile statements and the data stays the same`, async () => {
       assert.ok(corpora[dialect].hostile.length >= 40);

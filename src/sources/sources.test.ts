@@ -3,10 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { IqueryError } from '../errors.js';
 import { openSource } from './open-source.js';
 import type { DataSource, SqlDialect } from './source.js';
-import { createTestDatabase, type TestDatabase } from './testing/test-databases.js';
+import type { TestDatabase } from './testing/test-databases.js';
+import { expectError, useTestSource } from './testing/test-source.js';
 import { writeXlsx } from './testing/write-xlsx.js';
 
 const home = mkdtempSync(join(tmpdir(), 'iquery-home-'));
@@ -21,29 +21,13 @@ const slowQuery: Record<SqlDialect, string> = {
 
 const placeholder: Record<SqlDialect, string> = { duckdb: '?', mysql: '?', postgres: '$1' };
 
-async function expectError(work: Promise<unknown>, code: string): Promise<IqueryError> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof IqueryError, `expected an IqueryError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected an error with code ${code}`);
-}
 
 for (const dialect of ['duckdb', 'mysql', 'postgres'] as const) {
   describe(`${dialect} source`, () => {
+    const current = useTestSource(dialect, home);
     let database: TestDatabase;
     let source: DataSource;
-    before(async () => {
-      database = await createTestDatabase(dialect);
-      source = await openSource(database.spec, { home });
-    });
-    after(async () => {
-      await source?.close();
-      await database?.drop();
-    });
+    before(() => ({ database, source } = current()));
 
     test('names its dialect and hides credentials in its label', () => {
       assert.equal(source.dialect, dialect);

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { IqueryError } from '../../errors.js';
-import { openSource } from '../../sources/open-source.js';
 import type { DataSource, SqlValue } from '../../sources/source.js';
-import { createTestDatabase, type TestDatabase } from '../../sources/testing/test-databases.js';
+import type { TestDatabase } from '../../sources/testing/test-databases.js';
 import { loadFrameInPython, type PythonColumn } from './testing/python-frames.js';
+import { useTestSource } from '../../sources/testing/test-source.js';
 import { writeQueryFrame } from './write-frame.js';
 
 const home = mkdtempSync(join(tmpdir(), 'iquery-home-'));
@@ -47,16 +47,10 @@ const withNulls = `SELECT id,
 
 for (const dialect of ['mysql', 'postgres'] as const) {
   describe(`writeQueryFrame from ${dialect} (driver values)`, () => {
+    const current = useTestSource(dialect, home);
     let database: TestDatabase;
     let source: DataSource;
-    before(async () => {
-      database = await createTestDatabase(dialect);
-      source = await openSource(database.spec, { home });
-    });
-    after(async () => {
-      await source?.close();
-      await database?.drop();
-    });
+    before(() => ({ database, source } = current()));
 
     test('has no columnar fast path', () => {
       assert.equal(source.streamColumnar, undefined);

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { IqueryError } from '../../errors.js';
+import { expectError } from '../../sources/testing/test-source.js';
 import { openSource } from '../../sources/open-source.js';
 import type { DataSource } from '../../sources/source.js';
 import { readFrame } from './read-frame.js';
@@ -20,16 +20,6 @@ after(() => rmSync(folder, { recursive: true, force: true }));
 let frameCount = 0;
 const newFrameFolder = (): string => join(folder, `frame-${++frameCount}`);
 
-async function expectError(work: Promise<unknown>, code: string): Promise<IqueryError> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof IqueryError, `expected an IqueryError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected an error with code ${code}`);
-}
 
 describe('readFrame of a DataFrame the kernel wrote', () => {
   let manifest: string;

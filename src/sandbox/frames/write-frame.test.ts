@@ -7,10 +7,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { IqueryError } from '../../errors.js';
 import { openSource } from '../../sources/open-source.js';
 import type { DataSource } from '../../sources/source.js';
 import { loadFrameInPython, runPython, type PythonColumn } from './testing/python-frames.js';
+import { expectError } from '../../sources/testing/test-source.js';
 import { writeQueryFrame } from './write-frame.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'iquery-frames-'));
@@ -29,16 +29,6 @@ async function createDatabase(path: string, statements: readonly string[]): Prom
   }
 }
 
-async function expectError(work: Promise<unknown>, code: string): Promise<IqueryError> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof IqueryError, `expected an IqueryError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected an error with code ${code}`);
-}
 
 function columnNamed(columns: readonly PythonColumn[], name: string): PythonColumn {
   const column = columns.find((candidate) => candidate.name === name);
