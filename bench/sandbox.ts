@@ -10,7 +10,7 @@
  * Usage: node dist/bench/sandbox.js [--cells N] [--handoff-rows 1000000,10000000]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,6 +45,8 @@ function line(name: string, iquery: number, peer: number, unit = 'ms'): void {
 }
 
 const home = mkdtempSync(join(tmpdir(), 'iquery-bench-sandbox-'));
+// Reachable by the sandbox's unprivileged uid, so session workspaces stay in here and are removed with it.
+chmodSync(home, 0o711);
 process.env['IQUERY_HOME'] = home;
 try {
   const peerRun = spawnSync('/usr/bin/python3', [join(packageRoot(), 'bench', 'ipykernel_peer.py'), String(cells)], { encoding: 'utf8' });

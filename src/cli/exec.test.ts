@@ -1,13 +1,15 @@
 /** `iquery exec` through the real bin/iquery: files as cells of one fresh sandboxed session. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { packageRoot } from '../package-root.js';
 
 const home = mkdtempSync(join(tmpdir(), 'iquery-exec-home-'));
+// Reachable (not listable) by the sandbox's unprivileged uid, so session workspaces stay in here and go with it.
+chmodSync(home, 0o711);
 const folder = mkdtempSync(join(tmpdir(), 'iquery-exec-files-'));
 after(() => {
   rmSync(home, { recursive: true, force: true });

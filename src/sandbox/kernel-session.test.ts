@@ -1,6 +1,6 @@
 /** The Python session end to end: a real kernel in a real bubblewrap sandbox, real DuckDB data. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +12,8 @@ import type { CellOutput } from './protocol.js';
 import { tableMimeType, type TablePreview } from './protocol.js';
 
 const home = mkdtempSync(join(tmpdir(), 'iquery-kernel-home-'));
+// Reachable (not listable) by the sandbox's unprivileged uid, so session workspaces stay in here and go with it.
+chmodSync(home, 0o711);
 process.env['IQUERY_HOME'] = home;
 after(() => rmSync(home, { recursive: true, force: true }));
 
