@@ -4,7 +4,7 @@
 // because it runs before the project's own dependencies exist.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -106,20 +106,23 @@ function missingDebianPackages() {
   return systemPackages.filter((name) => !installed.has(name));
 }
 
-/** Installs missing system packages with apt when this machine can (root, or password-less sudo). */
+/**
+ * Installs missing system packages with apt when this machine can (root, or password-less sudo).
+ * Returns true when Debian's packages are all in place.
+ */
 function ensureSystemPackages() {
   if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get') || !existsSync('/usr/bin/dpkg-query')) {
-    step('not a Debian-family system: install Python 3 with pandas, numpy, scipy, scikit-learn, statsmodels, matplotlib, seaborn and openpyxl, plus bubblewrap and Noto CJK fonts, for the Python sandbox');
-    return;
+    step('not a Debian-family system: install bubblewrap and Noto CJK fonts for the Python sandbox');
+    return false;
   }
   const missing = missingDebianPackages();
-  if (missing.length === 0) return;
+  if (missing.length === 0) return true;
   const asRoot = process.getuid?.() === 0;
   const sudo = asRoot ? [] : spawnSync('sudo', ['-n', 'true']).status === 0 ? ['sudo', '-n'] : null;
   if (sudo === null) {
     step(`the Python sandbox needs: ${missing.join(' ')}`);
     step(`install them with: sudo apt-get install -y ${missing.join(' ')}`);
-    return;
+    return false;
   }
   step(`installing system packages: ${missing.join(' ')}`);
   const environment = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -129,7 +132,48 @@ function ensureSystemPackages() {
   const installed = apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
   if (installed.status !== 0) {
     step(`apt-get install failed (exit ${installed.status}); the Python sandbox will not work until these are installed: ${missing.join(' ')}`);
+    return false;
   }
+  return true;
+}
+
+const pythonLibraries = ['pandas', 'numpy', 'scipy', 'sklearn', 'statsmodels', 'matplotlib', 'seaborn', 'openpyxl'];
+const pipPackages = ['pandas', 'numpy', 'scipy', 'scikit-learn', 'statsmodels', 'matplotlib', 'seaborn', 'openpyxl'];
+
+function hasLibraries(interpreter) {
+  return existsSync(interpreter) && spawnSync(interpreter, ['-c', `import ${pythonLibraries.join(', ')}`], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * The fallback where Debian's packages cannot be installed: a virtual environment made from
+ * /usr/bin/python3 (so the sandbox, which mounts /usr, can run it) with the libraries from pip. The
+ * kernel finds it through .cache/python.json.
+ */
+function ensurePythonFallback() {
+  const record = join(root, '.cache', 'python.json');
+  if (hasLibraries('/usr/bin/python3')) {
+    rmSync(record, { force: true });
+    return;
+  }
+  const environment = join(root, '.cache', 'python-venv');
+  const interpreter = join(environment, 'bin', 'python3');
+  if (!hasLibraries(interpreter)) {
+    if (!existsSync('/usr/bin/python3')) {
+      step('no /usr/bin/python3: install Python 3 from your system packages to use the Python sandbox');
+      return;
+    }
+    step(`making a Python virtual environment with pip in ${environment}`);
+    mkdirSync(join(root, '.cache'), { recursive: true });
+    const made = spawnSync('/usr/bin/python3', ['-m', 'venv', '--system-site-packages', environment], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const installed = made.status === 0
+      ? spawnSync(interpreter, ['-m', 'pip', 'install', '--quiet', ...pipPackages], { stdio: ['ignore', 'ignore', 'inherit'] })
+      : made;
+    if (installed.status !== 0 || !hasLibraries(interpreter)) {
+      step(`could not install the Python libraries with pip; install them yourself: ${interpreter} -m pip install ${pipPackages.join(' ')}`);
+      return;
+    }
+  }
+  writeFileSync(record, JSON.stringify({ interpreter }));
 }
 
 /** matplotlib's font cache, built once here and copied into each kernel's private config folder. */
@@ -150,5 +194,5 @@ function ensureFontCache() {
 checkNode();
 ensureDependencies();
 ensureBuild();
-ensureSystemPackages();
+if (!ensureSystemPackages()) ensurePythonFallback();
 ensureFontCache();

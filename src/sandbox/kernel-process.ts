@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { IqueryError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { spawnSandboxed, type SandboxLimits, type SandboxedProcess } from './isolation/sandbox.js';
+import { resolvePythonInterpreter } from './python-interpreter.js';
 import { kernelProtocolVersion, type KernelReply, type KernelRequest } from './protocol.js';
 
 export interface KernelProcessOptions {
@@ -112,12 +113,14 @@ export class KernelProcess {
   /** Starts a kernel and waits until it has imported its libraries and said it is ready. */
   static async start(options: KernelProcessOptions): Promise<KernelProcess> {
     const previewRows = options.previewRows ?? 50;
+    const python = resolvePythonInterpreter();
     const sandboxed = await spawnSandboxed({
       workspace: options.workspace,
-      command: ['/usr/bin/python3', '-m', 'iquery_kernel', '--reply-fd', '3', '--control-fd', '4', '--workspace', '/workspace', '--preview-rows', String(previewRows)],
+      command: [python.path, '-m', 'iquery_kernel', '--reply-fd', '3', '--control-fd', '4', '--workspace', '/workspace', '--preview-rows', String(previewRows)],
       readOnlyMounts: [
         { host: kernelPackage(), sandbox: '/opt/iquery/python' },
         { host: fontCache(), sandbox: '/opt/iquery/matplotlib' },
+        ...python.mounts,
       ],
       environment: {
         PYTHONPATH: '/opt/iquery/python',
