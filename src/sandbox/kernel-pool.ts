@@ -28,6 +28,13 @@ export interface IdleKernelReport {
   idleMs: number;
 }
 
+/** Stops a spare kernel (once it has started, if it was starting) and removes its session folder. */
+async function discard(spare: WarmKernel): Promise<void> {
+  const kernel = await spare.kernel.catch(() => undefined);
+  await kernel?.kill();
+  rmSync(join(spare.workspace, '..'), { recursive: true, force: true });
+}
+
 /**
  * Pre-warmed kernels, so that a new session's first cell does not wait for Python to import pandas
  * and matplotlib. Each spare is started on the workspace of the session that will adopt it. Spares
@@ -105,8 +112,7 @@ export class KernelPool {
       const kernel = await spare.kernel.catch(() => undefined);
       if (kernel !== undefined && kernel.isAlive && kernel.idleMs < this.options.idleMs) continue;
       this.spares.splice(this.spares.indexOf(spare), 1);
-      await kernel?.kill();
-      rmSync(join(spare.workspace, '..'), { recursive: true, force: true });
+      await discard(spare);
       stopped++;
     }
     for (const session of this.sessions) if (await session.releaseIfIdle(this.options.idleMs)) stopped++;
@@ -122,11 +128,7 @@ export class KernelPool {
     this.closed = true;
     clearInterval(this.reaper);
     const spares = this.spares.splice(0);
-    await Promise.all(spares.map(async (spare) => {
-      const kernel = await spare.kernel.catch(() => undefined);
-      await kernel?.kill();
-      rmSync(join(spare.workspace, '..'), { recursive: true, force: true });
-    }));
+    await Promise.all(spares.map(discard));
     await Promise.all([...this.sessions].map((session) => session.close()));
     this.sessions.clear();
   }

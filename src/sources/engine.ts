@@ -66,8 +66,6 @@ export interface Engine {
   openColumnarCursor?(request: CursorRequest): Promise<ColumnarCursor>;
   /** Runs iquery's own introspection SQL (never user text); returns row-major values. */
   runInternal: RunInternal;
-  /** An engine's own second opinion after the guard (DuckDB asks its own parser). Throws to refuse. */
-  confirmReadOnly?(sql: string): Promise<void>;
   listTables(): Promise<TableInfo[]>;
   quoteIdentifier(name: string): string;
   close(): Promise<void>;
@@ -140,7 +138,6 @@ export function createGuardedSource(engine: Engine): DataSource {
 
     async function* batches(): AsyncGenerator<Batch> {
       assertReadOnlySql(sql, engine.dialect);
-      await engine.confirmReadOnly?.(sql);
       const control = new AbortController();
       let timedOut = false;
       const timer = setTimeout(() => {

@@ -1,19 +1,9 @@
 import type { Command } from 'commander';
-import { IqueryError } from '../../errors.js';
+import { numberFlag } from '../number-flag.js';
 import type { ColumnProfile, TableInfo } from '../../sources/source.js';
 import { withData } from '../open-data.js';
 import { printJson, printLine, renderResult, type GlobalOptions } from '../output.js';
 import { formatCell, renderTable } from '../render-table.js';
-
-function positiveInteger(flag: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value <= 0) {
-      throw new IqueryError('usage', `${flag} takes a positive whole number, got "${text}".`);
-    }
-    return value;
-  };
-}
 
 function tableSummary(table: TableInfo) {
   return {
@@ -112,8 +102,8 @@ export function registerDataCommands(program: Command, globals: () => GlobalOpti
     .command('sql')
     .description('Run one read-only SQL query (SELECT, WITH … SELECT, VALUES) through the guard')
     .argument('<query>', 'the SQL text')
-    .option('--max-rows <n>', 'most rows to return', positiveInteger('--max-rows'), 1000)
-    .option('--timeout <ms>', 'time limit for the query in milliseconds', positiveInteger('--timeout'), 30_000)
+    .option('--max-rows <n>', 'most rows to return', numberFlag('--max-rows', 'positive whole number'), 1000)
+    .option('--timeout <ms>', 'time limit for the query in milliseconds', numberFlag('--timeout', 'positive whole number'), 30_000)
     .action(async (query: string, commandOptions: { maxRows: number; timeout: number }) => {
       const options = globals();
       await withData(options, async (source) => {

@@ -3,12 +3,12 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { dirname, join } from 'node:path';
 import { iqueryHome } from '../../config/home.js';
 import { demoDatabasePath } from '../../demo/demo-paths.js';
-import { IqueryError } from '../../errors.js';
 import { assetPath } from '../../package-root.js';
 import { checkDictionaryAgainstSource } from '../../dictionary/check-dictionary.js';
 import { formatProblem } from '../../dictionary/dictionary.js';
 import { loadDictionary } from '../../dictionary/load-dictionary.js';
 import { openSource } from '../../sources/open-source.js';
+import { numberFlag } from '../number-flag.js';
 import { printJson, printLine, printNote, renderResult, type GlobalOptions } from '../output.js';
 
 interface DemoStamp {
@@ -25,21 +25,12 @@ function readStamp(path: string): DemoStamp | undefined {
   }
 }
 
-function parseNumber(flag: string, kind: 'positive' | 'integer') {
-  return (text: string): number => {
-    const value = Number(text);
-    const fits = Number.isFinite(value) && (kind === 'positive' ? value > 0 : Number.isInteger(value));
-    if (!fits) throw new IqueryError('usage', `${flag} takes ${kind === 'positive' ? 'a number above 0' : 'a whole number'}, got "${text}".`);
-    return value;
-  };
-}
-
 export function registerDemoCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('demo')
     .description('Build the telecom demo database under IQUERY_HOME and run a short analysis session on it')
-    .option('--scale <n>', 'customers as a multiple of 7,043', parseNumber('--scale', 'positive'), 1)
-    .option('--seed <n>', 'random seed; the same seed gives the same data', parseNumber('--seed', 'integer'), 42)
+    .option('--scale <n>', 'customers as a multiple of 7,043', numberFlag('--scale', 'number above 0'), 1)
+    .option('--seed <n>', 'random seed; the same seed gives the same data', numberFlag('--seed', 'whole number'), 42)
     .option('--rebuild', 'build the database again even when one exists')
     .action(async (commandOptions: { scale: number; seed: number; rebuild?: boolean }) => {
       const options = globals();

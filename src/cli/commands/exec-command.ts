@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IqueryError } from '../../errors.js';
-import type { CellOutput } from '../../sandbox/protocol.js';
-import { tableMimeType, type TablePreview } from '../../sandbox/protocol.js';
+import { tableMimeType, type CellOutput, type TablePreview } from '../../sandbox/protocol.js';
 import type { CellStatus, KernelSession } from '../../sandbox/kernel-session.js';
+import { numberFlag } from '../number-flag.js';
 import { printJson, printNote, type GlobalOptions } from '../output.js';
 import { formatCell, renderTable } from '../render-table.js';
 
@@ -26,12 +26,6 @@ function readCells(files: readonly string[]): Cell[] {
     if (!existsSync(file)) throw new IqueryError('not_found', `No file ${file}.`, { hint: 'Give Python files to run, or - for standard input.' });
     return { file, code: readFileSync(file, 'utf8') };
   });
-}
-
-function seconds(text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new IqueryError('usage', `--timeout takes a number of seconds above 0, got "${text}".`);
-  return value;
 }
 
 /** Prints an output for a person as it arrives; figures are saved into the workspace. */
@@ -70,7 +64,7 @@ export function registerExecCommand(program: Command, globals: () => GlobalOptio
     .command('exec')
     .description('Run Python files as consecutive cells of one fresh, sandboxed session (- reads standard input)')
     .argument('<files...>', 'Python files, run in order; later ones see earlier ones\' variables')
-    .option('--timeout <seconds>', 'time limit per cell', seconds)
+    .option('--timeout <seconds>', 'time limit per cell', numberFlag('--timeout', 'number above 0', 'a number of seconds above 0'))
     .option('--svg', 'capture figures as SVG as well as PNG')
     .option('--no-sandbox', 'run WITHOUT isolation (a warning is printed every time)')
     .action(async (files: string[], commandOptions: { timeout?: number; svg?: boolean; sandbox: boolean }) => {
