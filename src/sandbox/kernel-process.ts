@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { IqueryError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { spawnSandboxed, type SandboxLimits, type SandboxedProcess } from './isolation/sandbox.js';
 import { resolvePythonInterpreter } from './python-interpreter.js';
+import { mountableCopy } from './session-paths.js';
 import { kernelProtocolVersion, type KernelReply, type KernelRequest } from './protocol.js';
 
 export interface KernelProcessOptions {
@@ -118,8 +120,8 @@ export class KernelProcess {
       workspace: options.workspace,
       command: [python.path, '-m', 'iquery_kernel', '--reply-fd', '3', '--control-fd', '4', '--workspace', '/workspace', '--preview-rows', String(previewRows)],
       readOnlyMounts: [
-        { host: kernelPackage(), sandbox: '/opt/iquery/python' },
-        { host: fontCache(), sandbox: '/opt/iquery/matplotlib' },
+        { host: mountableCopy(kernelPackage()), sandbox: '/opt/iquery/python' },
+        ...(existsSync(fontCache()) ? [{ host: mountableCopy(fontCache()), sandbox: '/opt/iquery/matplotlib' }] : []),
         ...python.mounts,
       ],
       environment: {
