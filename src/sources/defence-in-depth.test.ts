@@ -60,6 +60,25 @@ for (const dialect of ['duckdb', 'mysql', 'postgres'] as const) {
       assert.equal(await database.fingerprint(), before);
     });
 
+    if (dialect !== 'duckdb') {
+      test('the database\'s own time limit stops a statement, and iquery reads it as a timeout', async () => {
+        const sleep = dialect === 'mysql' ? 'SELECT SLEEP(5)' : 'SELECT pg_sleep(5)';
+        // No client timer here: only the server-side limit the engine sets for the statement can stop it.
+        const stopped = (async () => {
+          const cursor = await engine.openCursor({ sql: sleep, params: [], rowLimit: 10, batchRows: 10, timeoutMs: 200, signal: new AbortController().signal });
+          try {
+            while ((await cursor.next()) !== null);
+          } finally {
+            await cursor.close();
+          }
+        })();
+        const error = await stopped.then(() => undefined, (failure: unknown) => failure);
+        assert.ok(error !== undefined, 'the server let the statement run past its limit');
+        assert.equal(engine.isServerTimeout?.(error), true, String(error));
+        assert.equal(engine.isServerTimeout?.(new Error('syntax error')), false);
+      });
+    }
+
     if (dialect === 'postgres') {
       test('turning the session default off does not help: each query opens its own read-only transaction', async () => {
         const before = await database.fingerprint();

@@ -68,7 +68,16 @@ export interface Engine {
   runInternal: RunInternal;
   listTables(): Promise<TableInfo[]>;
   quoteIdentifier(name: string): string;
+  /** True for the server's own statement-timeout error (the database-side backstop of the time limit). */
+  isServerTimeout?(error: unknown): boolean;
   close(): Promise<void>;
+}
+
+/** The error and the errors it wraps, outermost first. */
+export function errorChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = error; current !== undefined && current !== null && chain.length < 10; current = (current as { cause?: unknown }).cause) chain.push(current);
+  return chain;
 }
 
 function normaliseLimit(value: number | undefined, fallback: number, what: string): number {
@@ -148,7 +157,8 @@ export function createGuardedSource(engine: Engine): DataSource {
       options.signal?.addEventListener('abort', onCallerAbort, { once: true });
       if (options.signal?.aborted) control.abort();
       const describeStop = (error: unknown): IqueryError => {
-        if (timedOut) {
+        // The database's own limit may fire a moment before ours: it is the same time limit.
+        if (timedOut || engine.isServerTimeout?.(error) === true) {
           return new IqueryError('query_timeout', `The query ran longer than ${timeoutMs} ms and was stopped.`, {
             hint: 'Narrow the query (filters, aggregates, LIMIT) or raise the timeout with --timeout.',
             cause: error,

@@ -3,7 +3,7 @@ import type { FieldPacket, Pool, PoolConnection, Query } from 'mysql2';
 import type { Readable } from 'node:stream';
 import { IqueryError, messageOf } from '../../errors.js';
 import { redactSecrets, type ServerConnection } from '../connection-url.js';
-import type { Cursor, CursorRequest, Engine } from '../engine.js';
+import { errorChain, type Cursor, type CursorRequest, type Engine } from '../engine.js';
 import { quoteWithBackticks } from '../quote.js';
 import type { ColumnMeta, SqlValue, TypeFamily } from '../source.js';
 import { listMysqlTables } from './mysql-introspector.js';
@@ -57,6 +57,9 @@ function columnOf(field: FieldPacket): ColumnMeta {
   const binary = family === 'text' && field.characterSet === binaryCharacterSet;
   return { name: field.name, nativeType, family: binary ? 'other' : family };
 }
+
+/** MariaDB's max_statement_time (1969) and MySQL's max_execution_time (3024) errors. */
+const serverTimeoutErrors = new Set([1969, 3024]);
 
 /** Parse error, unknown variable, not supported yet, and the generic code Doris and StarRocks use. */
 const unsupportedStatementErrors = new Set([1064, 1193, 1235, 1105]);
@@ -237,6 +240,7 @@ export async function openMysqlEngine(connection: ServerConnection): Promise<Eng
     openCursor,
     runInternal,
     listTables: () => listMysqlTables(runInternal),
+    isServerTimeout: (error) => errorChain(error).some((link) => serverTimeoutErrors.has((link as { errno?: number }).errno ?? 0)),
     quoteIdentifier: quoteWithBackticks,
     close: () => new Promise<void>((resolve) => pool.end(() => resolve())),
   };

@@ -2,7 +2,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { IqueryError, messageOf } from '../../errors.js';
 import { redactSecrets, type ServerConnection } from '../connection-url.js';
-import type { Cursor as EngineCursor, CursorRequest, Engine } from '../engine.js';
+import { errorChain, type Cursor as EngineCursor, type CursorRequest, type Engine } from '../engine.js';
 import { quoteWithDoubleQuotes } from '../quote.js';
 import type { ColumnMeta, SqlValue } from '../source.js';
 import { familyOfType } from '../type-family.js';
@@ -144,6 +144,9 @@ export async function openPostgresEngine(connection: ServerConnection): Promise<
     openCursor,
     runInternal,
     listTables: () => listPostgresTables(runInternal, searchSchema),
+    // 57014 is also what a cancel raises; only the statement_timeout one is a timeout.
+    isServerTimeout: (error) =>
+      errorChain(error).some((link) => (link as { code?: string }).code === '57014' && /statement timeout/.test(String((link as { message?: string }).message))),
     quoteIdentifier: quoteWithDoubleQuotes,
     close: () => pool.end(),
   };

@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../../package-root.js';
+import { mountableCopy } from '../../session-paths.js';
 import { spawnSandboxed, type SandboxLimits, type SandboxedProcess } from '../sandbox.js';
 
 /** Helpers every attempt can use, defined before its code runs. */
@@ -94,7 +95,7 @@ export function newWorkspace(): string {
 }
 
 export function pythonPackage(): string {
-  return join(packageRoot(), 'python');
+  return mountableCopy(join(packageRoot(), 'python'));
 }
 
 export async function runConfined(code: string, options: ConfinedOptions = {}): Promise<ConfinedRun> {
