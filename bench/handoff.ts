@@ -1,7 +1,8 @@
 /**
  * Benchmark: handing a query result to pandas, iquery's frame against CSV, measured in the same run.
- *  - iquery: `writeQueryFrame` (DuckDB vectors → frame files) timed in Node, then
- *    `frames.read_frame` timed inside Python; the figure is the sum.
+ *  - iquery: `writeQueryFrame` (DuckDB vectors → frame files, by the native writer when it is built)
+ *    timed in Node, then `frames.read_frame` timed inside Python; the figure is the sum. The same with
+ *    the native writer turned off (`native: false`, the JS stream) is printed beside it.
  *  - peer: the same table exported by DuckDB as CSV (COPY, not timed), read with `pandas.read_csv`
  *    (`parse_dates` for the date column) timed inside the same Python.
  * Python is one warm `/usr/bin/python3` process reading commands from stdin, so neither side pays for
@@ -31,7 +32,9 @@ export interface HandoffFigures {
   columns: number;
   runs: number;
   /** The run with the median total, in seconds; `bestSeconds` is the fastest total. */
-  iquery: { writeSeconds: number; loadSeconds: number; totalSeconds: number; bestSeconds: number; rowsPerSecond: number; frameBytes: number };
+  iquery: { writer: string; writeSeconds: number; loadSeconds: number; totalSeconds: number; bestSeconds: number; rowsPerSecond: number; frameBytes: number };
+  /** Median total of the handoff with the native writer turned off. */
+  streamed: { totalSeconds: number; rowsPerSecond: number };
   /** Median and fastest `read_csv`, in seconds. */
   peer: { loadSeconds: number; bestSeconds: number; rowsPerSecond: number; csvBytes: number };
   /** peer time / iquery total time: how many times faster the handoff is than CSV. */
@@ -145,21 +148,30 @@ export async function runHandoffBenchmark(options: { rows: number; directory: st
   const source = await openSource(database);
   const driver = new PythonDriver();
   const handoffs: { write: number; load: number; total: number }[] = [];
+  const streamed: number[] = [];
   const peers: number[] = [];
   let frameBytes = 0;
+  let writer = '';
   try {
     await driver.ready();
     for (let run = -1; run < runs; run++) {
       const folder = join(options.directory, `frame-${run}`);
-      rmSync(folder, { recursive: true, force: true });
-      const start = process.hrtime.bigint();
-      const summary = await writeQueryFrame(source, 'SELECT * FROM orders', folder);
-      const writeSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const loaded = await driver.ask({ op: 'frame', manifest: summary.manifest });
-      if (loaded.rows !== options.rows) throw new Error(`the frame loaded ${loaded.rows} rows, not ${options.rows}`);
-      frameBytes = summary.bytes;
-      if (run >= 0) handoffs.push({ write: writeSeconds, load: loaded.seconds, total: writeSeconds + loaded.seconds });
-      rmSync(folder, { recursive: true, force: true });
+      const handoff = async (native: boolean): Promise<{ write: number; load: number; loaded: PythonAnswer }> => {
+        rmSync(folder, { recursive: true, force: true });
+        const start = process.hrtime.bigint();
+        const summary = await writeQueryFrame(source, 'SELECT * FROM orders', folder, { native });
+        const write = Number(process.hrtime.bigint() - start) / 1e9;
+        const loaded = await driver.ask({ op: 'frame', manifest: summary.manifest });
+        if (loaded.rows !== options.rows) throw new Error(`the frame loaded ${loaded.rows} rows, not ${options.rows}`);
+        frameBytes = summary.bytes;
+        if (native) writer = summary.writer;
+        rmSync(folder, { recursive: true, force: true });
+        return { write, load: loaded.seconds, loaded };
+      };
+      const { write, load, loaded } = await handoff(true);
+      if (run >= 0) handoffs.push({ write, load, total: write + load });
+      const slow = await handoff(false);
+      if (run >= 0) streamed.push(slow.write + slow.load);
 
       const peer = await driver.ask({ op: 'csv', path: csv });
       if (peer.rows !== options.rows) throw new Error(`read_csv loaded ${peer.rows} rows, not ${options.rows}`);
@@ -180,6 +192,7 @@ export async function runHandoffBenchmark(options: { rows: number; directory: st
     columns: 6,
     runs,
     iquery: {
+      writer,
       writeSeconds: middle.write,
       loadSeconds: middle.load,
       totalSeconds: middle.total,
@@ -187,6 +200,7 @@ export async function runHandoffBenchmark(options: { rows: number; directory: st
       rowsPerSecond: options.rows / middle.total,
       frameBytes,
     },
+    streamed: { totalSeconds: median(streamed), rowsPerSecond: options.rows / median(streamed) },
     peer: { loadSeconds: peer, bestSeconds: Math.min(...peers), rowsPerSecond: options.rows / peer, csvBytes: statSync(csv).size },
     ratio: peer / middle.total,
     loadRatio: peer / median(handoffs.map((handoff) => handoff.load)),
@@ -213,7 +227,8 @@ async function main(): Promise<void> {
       process.stdout.write(
         [
           `${rows.toLocaleString('en-US')} rows × 6 columns (median of ${figures.runs}):`,
-          `  iquery handoff  ${iquery.totalSeconds.toFixed(3)} s = write ${iquery.writeSeconds.toFixed(3)} s + pandas load ${iquery.loadSeconds.toFixed(3)} s  ${millions(iquery.rowsPerSecond)}  (best ${millions(rows / iquery.bestSeconds)}; frame ${(iquery.frameBytes / 2 ** 20).toFixed(0)} MiB)`,
+          `  iquery handoff (${iquery.writer} writer)  ${iquery.totalSeconds.toFixed(3)} s = write ${iquery.writeSeconds.toFixed(3)} s + pandas load ${iquery.loadSeconds.toFixed(3)} s  ${millions(iquery.rowsPerSecond)}  (best ${millions(rows / iquery.bestSeconds)}; frame ${(iquery.frameBytes / 2 ** 20).toFixed(0)} MiB)`,
+          `  iquery handoff without the native writer  ${figures.streamed.totalSeconds.toFixed(3)} s  ${millions(figures.streamed.rowsPerSecond)}`,
           `  pandas.read_csv ${peer.loadSeconds.toFixed(3)} s  ${millions(peer.rowsPerSecond)}  (best ${millions(rows / peer.bestSeconds)}; CSV ${(peer.csvBytes / 2 ** 20).toFixed(0)} MiB)`,
           `  ratio read_csv / handoff: ${figures.ratio.toFixed(1)}× (load alone: ${figures.loadRatio.toFixed(1)}×)`,
           '',

@@ -76,9 +76,11 @@ function ensureBuild() {
 /**
  * What the Python sandbox needs from the system, as Debian packages: the interpreter's libraries,
  * bubblewrap for isolation, seccomp bindings, CJK fonts for Chinese chart labels, and ipykernel for
- * the sandbox benchmark's peer.
+ * the sandbox benchmark's peer; and a C++ compiler and make for the native frame writer.
  */
 const systemPackages = [
+  'g++',
+  'make',
   'python3',
   'python3-pandas',
   'python3-numpy',
@@ -177,6 +179,51 @@ function ensurePythonFallback() {
 }
 
 /** matplotlib's font cache, built once here and copied into each kernel's private config folder. */
+/** npm's own node-gyp: the one npm runs scripts with, or the one beside this Node's npm. */
+function findNodeGyp() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ];
+  return candidates.find((path) => path !== undefined && existsSync(path));
+}
+
+/**
+ * The native frame writer (native/): a Node addon linked against the libduckdb.so that DuckDB's npm
+ * package ships. Rebuilt when its sources, the dependencies or Node change. It is optional: without
+ * it, query results reach pandas through the slower JS path, so a failed build warns and goes on.
+ */
+function ensureNativeAddon() {
+  const folder = join(root, 'native');
+  const addon = join(folder, 'build', 'Release', 'iquery_frames.node');
+  const stamp = join(folder, 'build', '.iquery-stamp');
+  const inputs = createHash('sha256');
+  for (const name of readdirSync(join(folder, 'src')).sort()) inputs.update(name).update(readFileSync(join(folder, 'src', name)));
+  inputs.update(readFileSync(join(folder, 'binding.gyp'))).update(process.version);
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(lock)) inputs.update(readFileSync(lock));
+  const want = inputs.digest('hex');
+  if (existsSync(addon) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  const nodeGyp = findNodeGyp();
+  const slower = 'query results will reach pandas through the slower JS path';
+  if (nodeGyp === undefined) {
+    step(`node-gyp not found, so the native frame writer is not built; ${slower}`);
+    return;
+  }
+  step('building the native frame writer (node-gyp)');
+  // Node's headers come with Node here (Debian, nodesource, the official tarball): point node-gyp at
+  // them, so that it does not try to download them.
+  const prefix = dirname(dirname(process.execPath));
+  const nodedir = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+  const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', ...nodedir], { cwd: folder, encoding: 'utf8' });
+  if (result.status !== 0) {
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
+    step(`the native frame writer did not build (exit ${result.status ?? result.signal}); ${slower}.\n${output}`);
+    return;
+  }
+  writeFileSync(stamp, want);
+}
+
 function ensureFontCache() {
   const folder = join(root, '.cache', 'matplotlib');
   if (existsSync(folder) && readdirSync(folder).some((name) => name.startsWith('fontlist-'))) return;
@@ -195,4 +242,5 @@ checkNode();
 ensureDependencies();
 ensureBuild();
 if (!ensureSystemPackages()) ensurePythonFallback();
+ensureNativeAddon();
 ensureFontCache();

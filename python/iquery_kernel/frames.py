@@ -193,10 +193,13 @@ class _ColumnReader:
         return values
 
     def _read_date32(self, column):
-        days = self._array(column, 'data', '<i4', self.rows).astype(numpy.int64)
-        outside = numpy.abs(days) > _MAX_DAYS
-        days *= _DAY_NANOSECONDS
-        return self._datetimes(column, days, outside, None)
+        days = self._array(column, 'data', '<i4', self.rows)
+        # Two quick scans of the int32 days usually show every date in range; the mask is built only if not.
+        outside = None
+        if len(days) and (days.min() < -_MAX_DAYS or days.max() > _MAX_DAYS):
+            outside = numpy.abs(days.astype(numpy.int64)) > _MAX_DAYS
+        nanoseconds = numpy.multiply(days, _DAY_NANOSECONDS, dtype=numpy.int64)
+        return self._datetimes(column, nanoseconds, outside, None)
 
     def _read_timestamp(self, column):
         values = self._array(column, 'data', '<i8', self.rows)

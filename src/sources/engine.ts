@@ -8,6 +8,7 @@ import {
   type ColumnMeta,
   type ColumnVector,
   type DataSource,
+  type FrameFiles,
   type ProfileOptions,
   type QueryOptions,
   type QueryResult,
@@ -53,6 +54,17 @@ export interface CursorRequest {
   signal: AbortSignal;
 }
 
+/** A result to be written as frame files by the engine (see `DataSource.writeFrameFiles`). */
+export interface FrameFilesRequest {
+  sql: string;
+  params: readonly SqlValue[];
+  directory: string;
+  /** Rows written at most; more rows mean `truncated`. */
+  maxRows: number;
+  /** Aborts on cancellation and on timeout; the engine stops the query when it fires. */
+  signal: AbortSignal;
+}
+
 /**
  * What one database engine provides. Engines run SQL as given; the guard, the limits and the error
  * mapping live once, in `createGuardedSource`.
@@ -64,6 +76,8 @@ export interface Engine {
   openCursor(request: CursorRequest): Promise<Cursor>;
   /** Like `openCursor`, but hands over the engine's column vectors as raw memory (DuckDB). */
   openColumnarCursor?(request: CursorRequest): Promise<ColumnarCursor>;
+  /** Writes a result as frame files natively; undefined when it cannot for this result (nothing written). */
+  writeFrameFiles?(request: FrameFilesRequest): Promise<FrameFiles | undefined>;
   /** Runs iquery's own introspection SQL (never user text); returns row-major values. */
   runInternal: RunInternal;
   listTables(): Promise<TableInfo[]>;
@@ -139,6 +153,39 @@ export function createGuardedSource(engine: Engine): DataSource {
     return found;
   }
 
+  /**
+   * The time limit and the caller's signal for one query: `control` aborts on either, and
+   * `describeStop` turns whatever the engine threw into the error the caller sees.
+   */
+  function startLimits(timeoutMs: number, callerSignal: AbortSignal | undefined): { control: AbortController; describeStop: (error: unknown) => IqueryError; dispose: () => void } {
+    const control = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      control.abort();
+    }, timeoutMs);
+    const onCallerAbort = (): void => control.abort();
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (callerSignal?.aborted) control.abort();
+    const describeStop = (error: unknown): IqueryError => {
+      // The database's own limit may fire a moment before ours: it is the same time limit.
+      if (timedOut || engine.isServerTimeout?.(error) === true) {
+        return new IqueryError('query_timeout', `The query ran longer than ${timeoutMs} ms and was stopped.`, {
+          hint: 'Narrow the query (filters, aggregates, LIMIT) or raise the timeout with --timeout.',
+          cause: error,
+        });
+      }
+      if (control.signal.aborted) return new IqueryError('query_cancelled', 'The query was cancelled.', { cause: error });
+      if (error instanceof IqueryError) return error;
+      return new IqueryError('query_failed', `The database rejected the query: ${messageOf(error)}`, { cause: error });
+    };
+    const dispose = (): void => {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+    };
+    return { control, describeStop, dispose };
+  }
+
   function guardedStream<Chunk, Batch>(sql: string, options: StreamOptions, shape: ChunkShape<Chunk, Batch>): AsyncIterable<Batch> & { readonly truncated: boolean } {
     const maxRows = normaliseLimit(options.maxRows, defaultMaxRows, 'The row cap');
     const timeoutMs = normaliseLimit(options.timeoutMs, defaultQueryTimeoutMs, 'The timeout');
@@ -147,27 +194,7 @@ export function createGuardedSource(engine: Engine): DataSource {
 
     async function* batches(): AsyncGenerator<Batch> {
       assertReadOnlySql(sql, engine.dialect);
-      const control = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        control.abort();
-      }, timeoutMs);
-      const onCallerAbort = (): void => control.abort();
-      options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-      if (options.signal?.aborted) control.abort();
-      const describeStop = (error: unknown): IqueryError => {
-        // The database's own limit may fire a moment before ours: it is the same time limit.
-        if (timedOut || engine.isServerTimeout?.(error) === true) {
-          return new IqueryError('query_timeout', `The query ran longer than ${timeoutMs} ms and was stopped.`, {
-            hint: 'Narrow the query (filters, aggregates, LIMIT) or raise the timeout with --timeout.',
-            cause: error,
-          });
-        }
-        if (control.signal.aborted) return new IqueryError('query_cancelled', 'The query was cancelled.', { cause: error });
-        if (error instanceof IqueryError) return error;
-        return new IqueryError('query_failed', `The database rejected the query: ${messageOf(error)}`, { cause: error });
-      };
+      const { control, describeStop, dispose } = startLimits(timeoutMs, options.signal);
 
       let cursor: Awaited<ReturnType<ChunkShape<Chunk, Batch>['open']>> | undefined;
       try {
@@ -199,8 +226,7 @@ export function createGuardedSource(engine: Engine): DataSource {
       } catch (error) {
         throw describeStop(error);
       } finally {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onCallerAbort);
+        dispose();
         await cursor?.close().catch(() => undefined);
       }
     }
@@ -237,6 +263,30 @@ export function createGuardedSource(engine: Engine): DataSource {
 
   const openColumnarCursor = engine.openColumnarCursor?.bind(engine);
 
+  async function writeFrameFiles(
+    write: NonNullable<Engine['writeFrameFiles']>,
+    sql: string,
+    directory: string,
+    options: StreamOptions = {},
+  ): Promise<FrameFiles | undefined> {
+    const maxRows = normaliseLimit(options.maxRows, defaultMaxRows, 'The row cap');
+    const timeoutMs = normaliseLimit(options.timeoutMs, defaultQueryTimeoutMs, 'The timeout');
+    assertReadOnlySql(sql, engine.dialect);
+    const { control, describeStop, dispose } = startLimits(timeoutMs, options.signal);
+    try {
+      if (control.signal.aborted) throw describeStop(undefined);
+      const files = await write({ sql, params: options.params ?? [], directory, maxRows, signal: control.signal });
+      // An interrupted DuckDB query can end as if exhausted: a stopped query must not pass for a whole one.
+      if (control.signal.aborted) throw describeStop(undefined);
+      return files;
+    } catch (error) {
+      throw describeStop(error);
+    } finally {
+      dispose();
+    }
+  }
+  const engineWriteFrameFiles = engine.writeFrameFiles?.bind(engine);
+
   return {
     dialect: engine.dialect,
     label: engine.label,
@@ -259,6 +309,9 @@ export function createGuardedSource(engine: Engine): DataSource {
     ...(openColumnarCursor === undefined
       ? {}
       : { streamColumnar: (sql: string, options?: StreamOptions) => streamColumnar(openColumnarCursor, sql, options) }),
+    ...(engineWriteFrameFiles === undefined
+      ? {}
+      : { writeFrameFiles: (sql: string, directory: string, options?: StreamOptions) => writeFrameFiles(engineWriteFrameFiles, sql, directory, options) }),
     quoteIdentifier: (name) => engine.quoteIdentifier(name),
     close: () => engine.close(),
   };

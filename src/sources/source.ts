@@ -117,6 +117,20 @@ export interface ColumnarStream extends AsyncIterable<ColumnarBatch> {
   readonly truncated: boolean;
 }
 
+/**
+ * A result written by the engine itself as a frame's column files (FORMAT.md in src/sandbox/frames),
+ * without passing through JS: the manifest's columns, still to be checked and written by the caller.
+ */
+export interface FrameFiles {
+  rows: number;
+  /** True when the query had more rows than `maxRows`; the files hold the first `maxRows`. */
+  truncated: boolean;
+  /** Bytes of the column files. */
+  bytes: number;
+  /** Manifest entries (`kind`, file names, `nulls`…), unchecked. */
+  columns: unknown[];
+}
+
 export interface ColumnInfo {
   name: string;
   nativeType: string;
@@ -193,6 +207,13 @@ export interface DataSource {
    * that hold results in columnar memory have it (DuckDB). Same guard, limits and errors as `stream`.
    */
   streamColumnar?(sql: string, options?: StreamOptions): ColumnarStream;
+  /**
+   * Writes the result straight into frame column files under `directory` (an existing, empty folder),
+   * natively, with the same guard, limits and errors as `stream`. Resolves to undefined, having written
+   * nothing, when this source cannot do it for this result (no native writer, a column type without a
+   * raw form): the caller then streams instead.
+   */
+  writeFrameFiles?(sql: string, directory: string, options?: StreamOptions): Promise<FrameFiles | undefined>;
   /** Quotes an identifier for this dialect. */
   quoteIdentifier(name: string): string;
   close(): Promise<void>;

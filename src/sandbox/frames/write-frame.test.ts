@@ -11,6 +11,7 @@ import { openSource } from '../../sources/open-source.js';
 import type { DataSource } from '../../sources/source.js';
 import { loadFrameInPython, runPython, type PythonColumn } from './testing/python-frames.js';
 import { expectError } from '../../sources/testing/test-source.js';
+import { nativeFrames } from '../../sources/duckdb/native-frames.js';
 import { writeQueryFrame } from './write-frame.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'iquery-frames-'));
@@ -84,10 +85,15 @@ const bigStatements = [
    FROM range(300000)`,
 ];
 
-describe('writeQueryFrame from DuckDB (raw vectors)', () => {
+const writers = [
+  { name: 'written natively', native: true, writer: 'native' },
+  { name: 'streamed through JS', native: false, writer: 'stream' },
+] as const;
+
+for (const { name: writerName, native, writer } of writers) describe(`writeQueryFrame from DuckDB (raw vectors), ${writerName}`, () => {
   let source: DataSource;
   before(async () => {
-    const database = join(folder, 'types.duckdb');
+    const database = join(folder, `types-${writer}.duckdb`);
     await createDatabase(database, [...everyTypeStatements, ...bigStatements]);
     source = await openSource(database);
   });
@@ -95,12 +101,14 @@ describe('writeQueryFrame from DuckDB (raw vectors)', () => {
     await source?.close();
   });
 
-  test('the source offers the columnar fast path', () => {
+  test('the source offers the columnar fast path and the native writer, which the set-up built', () => {
     assert.equal(typeof source.streamColumnar, 'function');
+    assert.equal(typeof source.writeFrameFiles, 'function');
+    assert.equal(nativeFrames().reason, undefined);
   });
 
   test('every type, with a NULL in each, arrives in pandas as documented', async () => {
-    const summary = await writeQueryFrame(source, 'SELECT * FROM every_type ORDER BY n', newFrameFolder());
+    const summary = await writeQueryFrame(source, 'SELECT * FROM every_type ORDER BY n', newFrameFolder(), { native });
     assert.equal(summary.rows, 5);
     assert.equal(summary.truncated, false);
     assert.ok(summary.manifest.endsWith('manifest.json') && summary.manifest.startsWith('/'), summary.manifest);
@@ -154,7 +162,7 @@ describe('writeQueryFrame from DuckDB (raw vectors)', () => {
   });
 
   test('300 000 rows across many chunks match DuckDB’s own aggregates exactly', async () => {
-    const summary = await writeQueryFrame(source, 'SELECT * FROM big ORDER BY id', newFrameFolder());
+    const summary = await writeQueryFrame(source, 'SELECT * FROM big ORDER BY id', newFrameFolder(), { native });
     assert.equal(summary.rows, 300_000);
     const kinds = Object.fromEntries(summary.columns.map((column) => [column.name, column.kind]));
     assert.deepEqual(kinds, {
@@ -193,22 +201,23 @@ print(json.dumps([
   });
 
   test('maxRows cuts the result mid-chunk and reports truncation', async () => {
-    const summary = await writeQueryFrame(source, 'SELECT id, city, flag, x FROM big ORDER BY id', newFrameFolder(), { maxRows: 5003 });
+    const summary = await writeQueryFrame(source, 'SELECT id, city, flag, x FROM big ORDER BY id', newFrameFolder(), { native, maxRows: 5003 });
     assert.equal(summary.rows, 5003);
     assert.equal(summary.truncated, true);
+    assert.equal(summary.writer, writer);
     const { rows, columns } = loadFrameInPython(summary.manifest);
     assert.equal(rows, 5003);
     const expected = await source.query('SELECT id, city, flag, x FROM big ORDER BY id LIMIT 5003', { maxRows: 6000 });
     for (const [index, name] of ['id', 'city', 'flag', 'x'].entries()) {
       assert.deepEqual(columnNamed(columns, name).values, expected.rows.map((row) => row[index]), `values of ${name}`);
     }
-    const exact = await writeQueryFrame(source, 'SELECT id FROM big WHERE id < 4096', newFrameFolder(), { maxRows: 4096 });
+    const exact = await writeQueryFrame(source, 'SELECT id FROM big WHERE id < 4096', newFrameFolder(), { native, maxRows: 4096 });
     assert.equal(exact.rows, 4096);
     assert.equal(exact.truncated, false);
   });
 
   test('an empty result is a frame with its columns and no rows', async () => {
-    const summary = await writeQueryFrame(source, 'SELECT * FROM big WHERE id < 0', newFrameFolder());
+    const summary = await writeQueryFrame(source, 'SELECT * FROM big WHERE id < 0', newFrameFolder(), { native });
     assert.equal(summary.rows, 0);
     const { rows, columns } = loadFrameInPython(summary.manifest);
     assert.equal(rows, 0);
@@ -218,7 +227,7 @@ print(json.dumps([
   test('the guard still refuses writes, and nothing is left behind', async () => {
     for (const sql of ['DELETE FROM big', 'SELECT 1; DROP TABLE big', "COPY big TO '/tmp/out.csv'"]) {
       const target = newFrameFolder();
-      await expectError(writeQueryFrame(source, sql, target), 'sql_refused');
+      await expectError(writeQueryFrame(source, sql, target, { native }), 'sql_refused');
       assert.deepEqual(existsSync(target) ? readdirSync(target) : [], [], sql);
     }
     const [count] = (await source.query('SELECT COUNT(*) FROM big')).rows;
@@ -229,12 +238,12 @@ print(json.dumps([
     const control = new AbortController();
     control.abort();
     const target = newFrameFolder();
-    await expectError(writeQueryFrame(source, 'SELECT * FROM big', target, { signal: control.signal }), 'query_cancelled');
+    await expectError(writeQueryFrame(source, 'SELECT * FROM big', target, { native, signal: control.signal }), 'query_cancelled');
     assert.deepEqual(readdirSync(target), []);
   });
 
   test('constant columns (DuckDB constant vectors) arrive flattened in every chunk', async () => {
-    const summary = await writeQueryFrame(source, "SELECT 42 AS answer, 'x' AS letter, NULL::INTEGER AS nothing, range AS n FROM range(5000)", newFrameFolder());
+    const summary = await writeQueryFrame(source, "SELECT 42 AS answer, 'x' AS letter, NULL::INTEGER AS nothing, range AS n FROM range(5000)", newFrameFolder(), { native });
     const frame = runPython(
       String.raw`
 frame = frames.read_frame(sys.argv[1])
@@ -250,7 +259,7 @@ print(json.dumps([len(frame), sorted(set(column_values(frame['answer']))), sorte
     const control = new AbortController();
     const target = newFrameFolder();
     setTimeout(() => control.abort(), 100);
-    await expectError(writeQueryFrame(source, 'SELECT range AS n, range * 2 AS m FROM range(500000000)', target, { signal: control.signal }), 'query_cancelled');
+    await expectError(writeQueryFrame(source, 'SELECT range AS n, range * 2 AS m FROM range(500000000)', target, { native, signal: control.signal }), 'query_cancelled');
     assert.deepEqual(readdirSync(target), []);
     const [again] = (await source.query('SELECT COUNT(*) FROM big')).rows;
     assert.deepEqual(again, [300_000]);
@@ -258,7 +267,86 @@ print(json.dumps([len(frame), sorted(set(column_values(frame['answer']))), sorte
 
   test('a folder that already holds files is refused', async () => {
     const target = newFrameFolder();
-    await writeQueryFrame(source, 'SELECT 1 AS one', target);
-    await expectError(writeQueryFrame(source, 'SELECT 1 AS one', target), 'bad_input');
+    await writeQueryFrame(source, 'SELECT 1 AS one', target, { native });
+    await expectError(writeQueryFrame(source, 'SELECT 1 AS one', target, { native }), 'bad_input');
+  });
+
+  test('a first null deep in the result marks every earlier row valid', async () => {
+    const summary = await writeQueryFrame(
+      source,
+      `SELECT CASE WHEN range = 250001 THEN NULL ELSE range END AS late,
+              CASE WHEN range = 299999 THEN NULL ELSE 'v' || (range % 3) END AS late_text,
+              CASE WHEN range = 123457 THEN NULL ELSE 'a unique value number ' || range END AS late_unique
+       FROM range(300000) ORDER BY range`,
+      newFrameFolder(),
+      { native },
+    );
+    assert.equal(summary.writer, writer);
+    assert.deepEqual(Object.fromEntries(summary.columns.map((column) => [column.name, column.kind])), { late: 'int64', late_text: 'category', late_unique: 'string' });
+    const found = runPython(
+      String.raw`
+frame = frames.read_frame(sys.argv[1])
+print(json.dumps([[int(index) for index in numpy.flatnonzero(frame[name].isna().to_numpy())] for name in ['late', 'late_text', 'late_unique']]
+    + [int(frame['late'].sum()), column_values(frame['late_unique'].iloc[[0, 123456, 299999]])]))
+`,
+      [summary.manifest],
+    );
+    assert.deepEqual(found, [[250001], [299999], [123457], (299999 * 300000) / 2 - 250001, ['a unique value number 0', 'a unique value number 123456', 'a unique value number 299999']]);
+  });
+
+  test('two handoffs at once from one source each get their own rows', async () => {
+    const [odd, even] = await Promise.all([
+      writeQueryFrame(source, 'SELECT id, city FROM big WHERE id % 2 = 1 ORDER BY id', newFrameFolder(), { native }),
+      writeQueryFrame(source, 'SELECT id, city FROM big WHERE id % 2 = 0 ORDER BY id', newFrameFolder(), { native }),
+    ]);
+    const sums = [odd, even].map((summary) => runPython("frame = frames.read_frame(sys.argv[1])\nprint(json.dumps([len(frame), int(frame['id'].sum())]))", [summary.manifest]));
+    assert.deepEqual(sums, [
+      [150_000, 150_000 * 150_000],
+      [150_000, 150_000 * 149_999],
+    ]);
+  });
+
+  test('a handoff past its time limit stops with query_timeout and leaves nothing', async () => {
+    const target = newFrameFolder();
+    await expectError(writeQueryFrame(source, 'SELECT range AS n, range * 2 AS m FROM range(500000000)', target, { native, timeoutMs: 150 }), 'query_timeout');
+    assert.deepEqual(readdirSync(target), []);
+  });
+});
+
+describe('the native writer and the JS stream give the same frame', () => {
+  let source: DataSource;
+  before(async () => {
+    const database = join(folder, 'same.duckdb');
+    await createDatabase(database, [...everyTypeStatements, ...bigStatements]);
+    source = await openSource(database);
+  });
+  after(async () => {
+    await source?.close();
+  });
+
+  const loadBoth = async (sql: string): Promise<unknown[]> => {
+    const native = await writeQueryFrame(source, sql, newFrameFolder());
+    const streamed = await writeQueryFrame(source, sql, newFrameFolder(), { native: false });
+    assert.deepEqual([native.writer, streamed.writer], ['native', 'stream']);
+    assert.deepEqual(native.columns, streamed.columns);
+    return [loadFrameInPython(native.manifest), loadFrameInPython(streamed.manifest)];
+  };
+
+  test('for every type with a raw form, nulls included', async () => {
+    const [native, streamed] = await loadBoth(
+      'SELECT n, t, s, i, b, ut, us, ui, ub, h, hw, f, d, flag, day, ts, ts_s, ts_ms, ts_ns, tz, d4, d9, d18, d38, word FROM every_type ORDER BY n',
+    );
+    assert.deepEqual(native, streamed);
+  });
+
+  test('for 300 000 rows of categories, plain strings and nulls', async () => {
+    const [native, streamed] = await loadBoth('SELECT * FROM big ORDER BY id');
+    assert.deepEqual(native, streamed);
+  });
+
+  test('a result with a type that has no raw form falls back to the stream', async () => {
+    const summary = await writeQueryFrame(source, 'SELECT n, iv FROM every_type ORDER BY n', newFrameFolder());
+    assert.equal(summary.writer, 'stream');
+    assert.equal(loadFrameInPython(summary.manifest).rows, 5);
   });
 });

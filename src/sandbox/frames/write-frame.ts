@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { IqueryError } from '../../errors.js';
 import type { ColumnarBatch, ColumnarStream, DataSource } from '../../sources/source.js';
-import { describeKind } from './frame-manifest.js';
+import { describeKind, frameFormatName, frameFormatVersion, manifestFileName, parseManifest } from './frame-manifest.js';
 import { FrameWriter } from './frame-writer.js';
 
 /** Rows a handoff carries at most unless told otherwise: large, because handoff is for big data. */
@@ -19,6 +19,8 @@ export interface FrameSummary {
   truncated: boolean;
   /** Bytes of all the frame's files. */
   bytes: number;
+  /** Who wrote the column files: the engine natively, or JS from the streamed batches. */
+  writer: 'native' | 'stream';
 }
 
 export interface WriteQueryFrameOptions {
@@ -27,6 +29,8 @@ export interface WriteQueryFrameOptions {
   /** Wall-clock limit for the query, in milliseconds; default 600 000. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** False to stream through JS even where the engine writes frames natively (tests, benchmarks). */
+  native?: boolean;
 }
 
 /** The source's batches as raw vectors: the engine's own (DuckDB) or converted from values batch by batch. */
@@ -63,12 +67,13 @@ export async function writeQueryFrame(source: DataSource, sql: string, directory
     throw new IqueryError('bad_input', `The frame folder ${folder} is not empty.`, { hint: 'Give a new or empty folder for each frame.' });
   }
   mkdirSync(folder, { recursive: true });
+  const limits = { ...options, maxRows: options.maxRows ?? defaultHandoffMaxRows, timeoutMs: options.timeoutMs ?? defaultHandoffTimeoutMs };
+  if (options.native !== false && source.writeFrameFiles !== undefined) {
+    const written = await writeNatively(source.writeFrameFiles.bind(source), sql, folder, limits);
+    if (written !== undefined) return written;
+  }
   const writer = new FrameWriter(folder);
-  const stream = columnarBatches(source, sql, {
-    ...options,
-    maxRows: options.maxRows ?? defaultHandoffMaxRows,
-    timeoutMs: options.timeoutMs ?? defaultHandoffTimeoutMs,
-  });
+  const stream = columnarBatches(source, sql, limits);
   try {
     for await (const batch of stream) await writer.append(batch);
     const written = await writer.finish();
@@ -78,10 +83,47 @@ export async function writeQueryFrame(source: DataSource, sql: string, directory
       columns: written.manifest.columns.map((column) => ({ name: column.name, kind: describeKind(column) })),
       truncated: stream.truncated,
       bytes: written.bytes,
+      writer: 'stream',
     };
   } catch (error) {
     writer.abandon();
-    for (const entry of readdirSync(folder)) rmSync(resolve(folder, entry), { force: true, recursive: true });
+    emptyFolder(folder);
+    throw error;
+  }
+}
+
+function emptyFolder(folder: string): void {
+  for (const entry of readdirSync(folder)) rmSync(resolve(folder, entry), { force: true, recursive: true });
+}
+
+/**
+ * The engine writes the column files itself; the manifest it describes is checked like any other
+ * frame's and written last. Undefined when the engine declined (nothing was written).
+ */
+async function writeNatively(
+  write: NonNullable<DataSource['writeFrameFiles']>,
+  sql: string,
+  folder: string,
+  limits: { maxRows: number; timeoutMs: number; signal?: AbortSignal },
+): Promise<FrameSummary | undefined> {
+  try {
+    const files = await write(sql, folder, limits);
+    if (files === undefined) return undefined;
+    const manifestPath = join(folder, manifestFileName);
+    const text = JSON.stringify({ format: frameFormatName, version: frameFormatVersion, rows: files.rows, columns: files.columns }, null, 1);
+    const manifest = parseManifest(text, manifestPath);
+    writeFileSync(`${manifestPath}.writing`, text);
+    renameSync(`${manifestPath}.writing`, manifestPath);
+    return {
+      manifest: manifestPath,
+      rows: manifest.rows,
+      columns: manifest.columns.map((column) => ({ name: column.name, kind: describeKind(column) })),
+      truncated: files.truncated,
+      bytes: files.bytes + Buffer.byteLength(text),
+      writer: 'native',
+    };
+  } catch (error) {
+    emptyFolder(folder);
     throw error;
   }
 }

@@ -1,12 +1,13 @@
 import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBDataChunk, type DuckDBResult, type DuckDBType } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
 import { IqueryError, messageOf } from '../../errors.js';
-import type { ColumnarCursor, Cursor, CursorRequest, Engine } from '../engine.js';
+import type { ColumnarCursor, Cursor, CursorRequest, Engine, FrameFilesRequest } from '../engine.js';
 import { quoteWithDoubleQuotes } from '../quote.js';
-import type { ColumnMeta, SqlValue } from '../source.js';
+import type { ColumnMeta, FrameFiles, SqlValue } from '../source.js';
 import { listDuckdbTables } from './duckdb-introspector.js';
 import { familyOfDuckdbType, toSqlValue } from './duckdb-values.js';
 import { createVectorReader } from './duckdb-vectors.js';
+import { nativeFrames, type NativeFrameDatabase } from './native-frames.js';
 
 export interface DuckdbEngineSettings {
   /** A DuckDB database file, opened read-only. */
@@ -185,11 +186,34 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
     };
   }
 
+  /** The native frame writer's own read-only handle of the file, opened at the first handoff. */
+  let nativeDatabase: NativeFrameDatabase | undefined;
+
+  async function writeFrameFiles(request: FrameFilesRequest): Promise<FrameFiles | undefined> {
+    const { module } = nativeFrames();
+    if (module === undefined || request.params.length > 0) return undefined;
+    nativeDatabase ??= new module.Database(settings.path);
+    const query = nativeDatabase.writeFrame(request.sql, request.directory, request.maxRows);
+    const interrupt = (): void => query.interrupt();
+    request.signal.addEventListener('abort', interrupt, { once: true });
+    if (request.signal.aborted) query.interrupt();
+    try {
+      const outcome = await query.done;
+      return 'unsupported' in outcome ? undefined : outcome;
+    } catch (error) {
+      if (error instanceof Error && (error as { code?: unknown }).code === 'sql_refused') throw new IqueryError('sql_refused', error.message);
+      throw error;
+    } finally {
+      request.signal.removeEventListener('abort', interrupt);
+    }
+  }
+
   return {
     dialect: 'duckdb',
     label,
     openCursor,
     openColumnarCursor,
+    writeFrameFiles,
     runInternal,
     listTables: () => listDuckdbTables(runInternal),
     quoteIdentifier: quoteWithDoubleQuotes,
@@ -197,6 +221,8 @@ export async function openDuckdbEngine(settings: DuckdbEngineSettings): Promise<
       for (const connection of openConnections) connection.closeSync();
       openConnections.clear();
       idle.length = 0;
+      nativeDatabase?.close();
+      nativeDatabase = undefined;
       instance.closeSync();
     },
   };
