@@ -1,0 +1,249 @@
+/**
+ * The offline analyst: answers a question with no model. It interprets the question against the
+ * schema (dictionary plus introspection), compiles the plan to SQL in the source's dialect, runs it
+ * through the source's guard, and writes a short answer and a chart spec from the result. When it is
+ * not sure it abstains, saying what it understood and what it could not map.
+ */
+import type { Dictionary } from '../dictionary/dictionary.js';
+import { IqueryError, messageOf } from '../errors.js';
+import type { DataSource, SqlValue } from '../sources/source.js';
+import { composeAnswer } from './answer.js';
+import { chooseChart, type ChartSpec } from './chart.js';
+import { compile, CompileError, measureName, type CompileContext } from './compile.js';
+import { interpret, type Cues } from './interpret.js';
+import { joinGraph, type JoinGraph } from './joins.js';
+import { columnLabel, measureLabel, metricLabel, tableLabel } from './labels.js';
+import { createMatcher, type Matcher } from './matcher.js';
+import type { Dimension, Filter, Plan } from './plan.js';
+import { planFromJson, planToJson, type PlanJson } from './plan-json.js';
+import { mergeSchema } from './schema.js';
+import { detectLanguage, type Language } from './text.js';
+import { parseToday, todayIso } from './time.js';
+import { buildVocabulary } from './vocabulary.js';
+
+export interface AskResult {
+  status: 'answered' | 'abstained' | 'error';
+  question: string;
+  language: Language;
+  plan: PlanJson | null;
+  sql: string | null;
+  columns: string[];
+  rows: SqlValue[][];
+  answer: string;
+  chart: ChartSpec | null;
+  /** Which analyst answered: always `offline` here. */
+  analyst: 'offline';
+  /** True when the result was cut at the row cap. */
+  truncated: boolean;
+  /** Abstentions: what was understood, the words that mapped to nothing, and a rephrasing to try. */
+  understood?: string[];
+  unmapped?: string[];
+  suggestion?: string;
+  /** Errors: the stable code and message. */
+  error?: { code: string; message: string };
+  /** Milliseconds spent planning (interpretation and compilation, no SQL). */
+  planningMs: number;
+}
+
+export interface AskOptions {
+  /** The previous answered plan of the conversation (`AskResult.plan`), for follow-ups. */
+  previous?: PlanJson | null;
+  signal?: AbortSignal;
+  /** Most rows returned; default 1000. */
+  maxRows?: number;
+}
+
+export interface OfflineAnalystOptions {
+  /** What "today" is for relative time, as YYYY-MM-DD; default the system date. */
+  today?: string;
+}
+
+const defaultMaxRows = 1000;
+
+export class OfflineAnalyst {
+  private readonly matcher: Matcher;
+  private readonly joins: JoinGraph;
+  private readonly today: Date;
+
+  private constructor(
+    private readonly source: DataSource,
+    readonly schema: Dictionary,
+    options: OfflineAnalystOptions,
+  ) {
+    this.matcher = createMatcher(buildVocabulary(schema));
+    this.joins = joinGraph(schema);
+    this.today = parseToday(options.today ?? todayIso());
+  }
+
+  /** Reads the source's tables once and merges them with the dictionary. */
+  static async create(source: DataSource, dictionary: Dictionary, options: OfflineAnalystOptions = {}): Promise<OfflineAnalyst> {
+    return new OfflineAnalyst(source, mergeSchema(dictionary, await source.listTables()), options);
+  }
+
+  async ask(question: string, options: AskOptions = {}): Promise<AskResult> {
+    const started = performance.now();
+    const language = detectLanguage(question);
+    const base = { question, language, analyst: 'offline' as const, truncated: false };
+    const previous = options.previous === undefined || options.previous === null ? undefined : planFromJson(this.schema, options.previous);
+    const interpretation = interpret(question, { schema: this.schema, matcher: this.matcher, joins: this.joins, today: this.today, ...(previous === undefined ? {} : { previous }) });
+    if (interpretation.status === 'abstained') {
+      return this.abstain(base, interpretation.understood, interpretation.unmapped, interpretation.reason, performance.now() - started);
+    }
+    const plan = previous === undefined ? interpretation.plan : mergeFollowUp(previous, interpretation.plan, interpretation.cues);
+    const context: CompileContext = { dialect: this.source.dialect, quote: (name) => this.source.quoteIdentifier(name), joins: this.joins, tables: this.schema.tables };
+    try {
+      await this.chooseWidths(plan, context, options.signal);
+    } catch (error) {
+      return this.failure(base, plan, null, error, performance.now() - started);
+    }
+    let compiled;
+    try {
+      compiled = compile(plan, context);
+    } catch (error) {
+      if (error instanceof CompileError) return this.abstain(base, [], [], error.message, performance.now() - started);
+      throw error;
+    }
+    const planningMs = performance.now() - started;
+    const planJson = planToJson(plan, language);
+    if (compiled === undefined) {
+      const { columns, rows } = describeRows(plan, this.schema, language);
+      const answer = composeAnswer(plan, { columns, rows, truncated: false }, language, this.schema);
+      return { ...base, status: 'answered', plan: planJson, sql: null, columns, rows, answer, chart: chooseChart(plan, columns, rows.length, answer), planningMs };
+    }
+    let result;
+    try {
+      result = await this.source.query(compiled.sql, { maxRows: options.maxRows ?? defaultMaxRows, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    } catch (error) {
+      return this.failure(base, plan, compiled.sql, error, planningMs);
+    }
+    const rows = result.rows;
+    const answer = composeAnswer(plan, { columns: compiled.columns, rows, truncated: result.truncated }, language, this.schema);
+    const chart = chooseChart(plan, compiled.columns, rows.length, titleOf(plan, language));
+    if (chart.type === 'scatter' && plan.intent === 'correlation') chart.points = await this.scatterPoints(plan, context);
+    return { ...base, status: 'answered', plan: planJson, sql: compiled.sql, columns: compiled.columns, rows, answer, chart, truncated: result.truncated, planningMs };
+  }
+
+  /** Bin widths not given in the question: a round width giving about ten bins over the data's range. */
+  private async chooseWidths(plan: Plan, context: CompileContext, signal: AbortSignal | undefined): Promise<void> {
+    const targets: { ref: Dimension | Extract<Plan, { intent: 'histogram' }>['column']; set: (width: number) => void }[] = [];
+    if (plan.intent === 'histogram' && plan.width <= 0) targets.push({ ref: plan.column, set: (width) => (plan.width = width) });
+    if (plan.intent === 'aggregate') for (const dimension of plan.dimensions) if (dimension.bin !== undefined && dimension.bin <= 0) targets.push({ ref: dimension, set: (width) => (dimension.bin = width) });
+    for (const target of targets) {
+      const column = context.quote(target.ref.column.name);
+      const sql = `SELECT MIN(${column}), MAX(${column}) FROM ${context.quote(target.ref.table.name)}`;
+      const result = await this.source.query(sql, { maxRows: 1, ...(signal === undefined ? {} : { signal }) });
+      const [low, high] = (result.rows[0] ?? []) as [unknown, unknown];
+      target.set(niceWidth(Number(low), Number(high)));
+    }
+  }
+
+  private async scatterPoints(plan: Extract<Plan, { intent: 'correlation' }>, context: CompileContext): Promise<[number, number][]> {
+    const points = compile({ intent: 'rows', table: plan.x.table, columns: [plan.x, plan.y], filters: plan.filters, limit: 500 }, context);
+    if (points === undefined) return [];
+    try {
+      const result = await this.source.query(points.sql, { maxRows: 500 });
+      return result.rows.filter((row) => typeof row[0] === 'number' && typeof row[1] === 'number').map((row) => [row[0] as number, row[1] as number]);
+    } catch {
+      return [];
+    }
+  }
+
+  private abstain(base: Pick<AskResult, 'question' | 'language' | 'analyst' | 'truncated'>, understood: string[], unmapped: string[], reason: string, planningMs: number): AskResult {
+    const suggestion = this.suggestion(base.language);
+    const zh = base.language === 'zh';
+    const answer = zh
+      ? `我不确定如何回答这个问题：${reason}。${understood.length > 0 ? `我理解到：${understood.join('；')}。` : ''}可以换个说法，例如：${suggestion}`
+      : `I am not sure how to answer this: ${reason}.${understood.length > 0 ? ` I understood: ${understood.join('; ')}.` : ''} Try, for example: ${suggestion}`;
+    return { ...base, status: 'abstained', plan: null, sql: null, columns: [], rows: [], answer, chart: null, understood, unmapped, suggestion, planningMs };
+  }
+
+  private failure(base: Pick<AskResult, 'question' | 'language' | 'analyst' | 'truncated'>, plan: Plan, sql: string | null, error: unknown, planningMs: number): AskResult {
+    const code = error instanceof IqueryError ? error.code : 'internal';
+    const message = messageOf(error);
+    const answer = base.language === 'zh' ? `查询失败：${message}` : `The query failed: ${message}`;
+    return { ...base, status: 'error', plan: planToJson(plan, base.language), sql, columns: [], rows: [], answer, chart: null, error: { code, message }, planningMs };
+  }
+
+  /** A question this data can answer, built from its own metrics and columns. */
+  private suggestion(language: Language): string {
+    const metric = this.schema.metrics[0];
+    const category = this.schema.tables.flatMap((table) => table.columns.filter((column) => column.values.length > 1 && column.values.length <= 8)).at(0);
+    const zh = language === 'zh';
+    if (metric !== undefined && category !== undefined) {
+      return zh ? `「按${columnLabel(category, 'zh')}的${metricLabel(metric, 'zh')}」` : `"${metricLabel(metric, 'en')} by ${columnLabel(category, 'en')}"`;
+    }
+    const table = this.schema.tables[0];
+    if (table !== undefined) return zh ? `「${tableLabel(table, 'zh')}有多少行」` : `"how many ${tableLabel(table, 'en')} are there"`;
+    return zh ? '「有哪些表」' : '"what tables are there"';
+  }
+}
+
+/** A follow-up keeps the previous question's context and changes what the new one names. */
+export function mergeFollowUp(previous: Plan, current: Plan, cues: Cues): Plan {
+  if (previous.intent !== 'aggregate' || current.intent !== 'aggregate') return current;
+  const namesMeasure = !cues.defaultMeasure;
+  const namesContext = current.dimensions.length > 0 || current.filters.length > 0 || current.chart !== undefined || current.change !== undefined;
+  if (namesMeasure && !cues.followUp) return current;
+  if (namesMeasure && namesContext && !cues.followUp) return current;
+  const measures = namesMeasure ? current.measures : previous.measures;
+  let dimensions = previous.dimensions;
+  if (current.dimensions.length > 0) {
+    const grainOnly = current.dimensions.every((dimension) => dimension.grain !== undefined);
+    if (cues.also) dimensions = [...previous.dimensions, ...current.dimensions.filter((dimension) => !previous.dimensions.some((old) => old.column === dimension.column))];
+    else if (grainOnly) dimensions = [...previous.dimensions.filter((dimension) => dimension.grain === undefined), ...current.dimensions];
+    else dimensions = current.dimensions;
+  }
+  const replaced = (filter: Filter): boolean => current.filters.some((next) => next.column === filter.column);
+  const filters = [...previous.filters.filter((filter) => !replaced(filter)), ...current.filters];
+  const merged: Plan = { intent: 'aggregate', measures, dimensions, filters, having: current.having.length > 0 ? current.having : previous.having };
+  const order = current.order ?? (dimensions === previous.dimensions ? previous.order : undefined);
+  if (order !== undefined) merged.order = order;
+  const limit = current.limit ?? (dimensions === previous.dimensions ? previous.limit : undefined);
+  if (limit !== undefined) merged.limit = limit;
+  const chart = current.chart ?? previous.chart;
+  if (chart !== undefined) merged.chart = chart;
+  const change = current.change ?? previous.change;
+  if (change !== undefined) merged.change = change;
+  return merged;
+}
+
+/** A round bin width giving about ten bins between `low` and `high`. */
+export function niceWidth(low: number, high: number): number {
+  if (!Number.isFinite(low) || !Number.isFinite(high) || high <= low) return 1;
+  const raw = (high - low) / 10;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= raw) return Number((step * magnitude).toPrecision(6));
+  return 10 * magnitude;
+}
+
+function titleOf(plan: Plan, language: Language): string {
+  if (plan.intent === 'aggregate') {
+    const measures = plan.measures.map((measure) => measureLabel(measure, language)).join(', ');
+    const by = plan.dimensions.map((dimension) => columnLabel(dimension.column, language)).join(language === 'zh' ? '、' : ', ');
+    if (by === '') return measures;
+    return language === 'zh' ? `按${by}的${measures}` : `${measures} by ${by}`;
+  }
+  if (plan.intent === 'histogram') return language === 'zh' ? `${columnLabel(plan.column.column, 'zh')}的分布` : `Distribution of ${columnLabel(plan.column.column, 'en')}`;
+  if (plan.intent === 'correlation') return `${columnLabel(plan.x.column, language)} × ${columnLabel(plan.y.column, language)}`;
+  return '';
+}
+
+/** Answers about the schema itself, without SQL. */
+function describeRows(plan: Plan, schema: Dictionary, language: Language): { columns: string[]; rows: SqlValue[][] } {
+  if (plan.intent === 'list_tables') {
+    return { columns: ['table', 'description', 'columns'], rows: schema.tables.map((table) => [table.name, tableLabel(table, language), table.columns.length]) };
+  }
+  if (plan.intent === 'describe_table') {
+    return {
+      columns: ['column', 'type', 'description'],
+      rows: plan.table.columns.map((column) => [column.name, column.type ?? null, column.description ?? columnLabel(column, language)]),
+    };
+  }
+  if (plan.intent === 'describe_column') {
+    const column = plan.column.column;
+    return { columns: ['column', 'type', 'description', 'values'], rows: [[column.name, column.type ?? null, column.description ?? null, column.values.map((value) => value.value).join(', ')]] };
+  }
+  return { columns: [], rows: [] };
+}
+
+export { measureName };

@@ -1,0 +1,1111 @@
+/**
+ * From a question to a plan, with no model: the question's words are matched against the schema's
+ * vocabulary and the keyword table (`matcher.ts`), resolved into slots (`slots.ts`), then read here
+ * for their roles: what to measure, how to group, what to filter, which period, what order. Every
+ * slot that carries meaning must find a role; a word that maps to nothing, or a slot left over, makes
+ * the analyst abstain and say so, rather than answer a question it did not read.
+ */
+import type { ColumnEntry, Dictionary, MetricEntry, TableEntry, ValueEntry } from '../dictionary/dictionary.js';
+import { analyseMetricSql } from '../dictionary/metric-references.js';
+import type { Keyword } from './keywords.js';
+import { tokenize, type Matcher } from './matcher.js';
+import type { ChartType, ColumnRef, Dimension, Filter, Grain, Having, Measure, Plan } from './plan.js';
+import { isMeasureColumn, isNumeric, isTemporal } from './schema.js';
+import { hasKeyword, isStop, mentionedTables, settleValue, toSlots, type Slot, type SlotState, type ValueOption } from './slots.js';
+import { normalize } from './text.js';
+import { calendarWindow, lastWindow, previousWindow, shiftWindow, thisWindow, type Window } from './time.js';
+import { joinGraph, type JoinGraph } from './joins.js';
+
+export interface InterpretContext {
+  schema: Dictionary;
+  matcher: Matcher;
+  joins: JoinGraph;
+  today: Date;
+  /** The previous question's plan in this conversation, for follow-ups. */
+  previous?: Plan;
+}
+
+/** What a follow-up keeps from the question before: read from the words, not the plan. */
+export interface Cues {
+  /** The measure was only the default count (no metric, aggregate, count or share word). */
+  defaultMeasure: boolean;
+  /** `再`, `also`, `细分`: add to the previous grouping rather than replace it. */
+  also: boolean;
+  /** Reads like a follow-up: `那…呢`, `what about`, `and by…`, `换成`, `只看`. */
+  followUp: boolean;
+}
+
+export type Interpretation =
+  | { status: 'planned'; plan: Plan; cues: Cues }
+  | { status: 'abstained'; understood: string[]; unmapped: string[]; reason: string };
+
+/** Why the analyst cannot go on; caught by `interpret` and turned into an abstention. */
+class Abstain extends Error {
+  constructor(
+    readonly reason: string,
+    readonly unmapped: string[] = [],
+  ) {
+    super(reason);
+  }
+}
+
+/** English ordinals and `p90` as plain numbers before matching: `90th percentile` → `90 percentile`. */
+function prepare(text: string): string {
+  return text
+    .replace(/\bp(\d{1,2})\b/g, '$1 percentile')
+    .replace(/(\d+)(?:st|nd|rd|th)\b/g, '$1')
+    .replace(/(\d+)-(month|year|day|week|dollar|usd)/g, '$1 $2')
+    .replace(/\$\s*(\d)/g, '$1');
+}
+
+const metricTableCache = new WeakMap<MetricEntry, string[]>();
+export function metricTables(metric: MetricEntry): string[] {
+  let tables = metricTableCache.get(metric);
+  if (tables === undefined) {
+    const analysis = analyseMetricSql(metric.sql);
+    tables = analysis.ok ? [...new Set(analysis.references.map((reference) => reference.table ?? '').filter((name) => name !== ''))] : [];
+    metricTableCache.set(metric, tables);
+  }
+  return tables;
+}
+
+export function interpret(question: string, context: InterpretContext): Interpretation {
+  const tokens = tokenize(context.matcher, prepare(normalize(question)));
+  const reader = new Reader(toSlots(tokens), context);
+  try {
+    return reader.read();
+  } catch (error) {
+    if (!(error instanceof Abstain)) throw error;
+    return { status: 'abstained', understood: reader.understood(), unmapped: error.unmapped, reason: error.reason };
+  }
+}
+
+/** Single characters and English fragments that carry no meaning of their own when left over. */
+const ignorableLeftovers = /^([的了吗呢吧啊呀么是都请把被让给对从向在和与及或还就也又再很更而且但如则那这哪谁怎用使得着过来去到上下中内外后里其每些个位名条笔次家种类项件多少几共总为按各占比率数值表列行哪]|[a-z]|'s|s)$/u;
+
+const grainKeywords: [Keyword, Grain][] = [
+  ['grain_day', 'day'],
+  ['grain_week', 'week'],
+  ['grain_month', 'month'],
+  ['grain_quarter', 'quarter'],
+  ['grain_year', 'year'],
+];
+const unitKeywords: [Keyword, Grain][] = [
+  ['unit_day', 'day'],
+  ['unit_week', 'week'],
+  ['unit_month', 'month'],
+  ['unit_quarter', 'quarter'],
+  ['unit_year', 'year'],
+];
+const aggregateKeywords: [Keyword, Exclude<Measure & { kind: 'aggregate' }, never>['fn']][] = [
+  ['avg', 'avg'],
+  ['sum', 'sum'],
+  ['min', 'min'],
+  ['max', 'max'],
+  ['median', 'median'],
+  ['stddev', 'stddev'],
+  ['variance', 'variance'],
+  ['percentile', 'percentile'],
+];
+const chartKeywords: [Keyword, ChartType][] = [
+  ['chart_bar', 'bar'],
+  ['chart_line', 'line'],
+  ['chart_pie', 'pie'],
+  ['chart_scatter', 'scatter'],
+  ['chart_histogram', 'histogram'],
+];
+
+class Reader {
+  private readonly tables: Set<string>;
+  private readonly dimensions: Dimension[] = [];
+  private readonly filters: Filter[] = [];
+  private readonly measures: Measure[] = [];
+  private readonly having: Having[] = [];
+  private order: { by: { measure: number }; direction: 'asc' | 'desc' } | undefined;
+  private limit: number | undefined;
+  private chart: ChartType | undefined;
+  private change: Extract<Plan, { intent: 'aggregate' }>['change'];
+  private readonly windows: Window[] = [];
+
+  constructor(
+    private readonly slots: SlotState[],
+    private readonly context: InterpretContext,
+  ) {
+    this.tables = mentionedTables(slots, metricTables);
+  }
+
+  /** What was read, for an abstention's message. */
+  understood(): string[] {
+    const out: string[] = [];
+    for (const { slot } of this.slots) {
+      if (slot.kind === 'metric') out.push(`metric ${slot.metric.name}`);
+      else if (slot.kind === 'column') out.push(`column ${slot.options.map((option) => `${option.table.name}.${option.column.name}`).join(' or ')}`);
+      else if (slot.kind === 'value') out.push(`value ${slot.options.map((option) => `${option.column.name} = ${option.value.value}`).join(' or ')}`);
+      else if (slot.kind === 'table') out.push(`table ${slot.options.map((table) => table.name).join(' or ')}`);
+      else if (slot.kind === 'date') out.push(`date ${slot.text}`);
+      else if (slot.kind === 'number') out.push(`number ${slot.value}`);
+    }
+    return [...new Set(out)];
+  }
+
+  read(): Interpretation {
+    const unmapped = this.slots
+      .filter(({ slot }) => slot.kind === 'unknown' && !ignorableLeftovers.test(slot.text))
+      .map(({ slot }) => slot.text);
+    if (unmapped.length > 0) throw new Abstain(`could not map ${unmapped.map((text) => `"${text}"`).join(', ')} to the data`, unmapped);
+    if (!this.hasContent()) throw new Abstain('the question names nothing in the data (no table, column, value or metric)');
+    this.readChart();
+
+    const intent = this.readIntent();
+    if (intent !== undefined) {
+      this.checkAllUsed();
+      return { status: 'planned', plan: intent, cues: this.cues(false) };
+    }
+    this.readTime();
+    this.readGroups();
+    this.readComparisons();
+    this.readNulls();
+    this.readCompareValues();
+    this.readValueFilters();
+    const rows = this.readRows();
+    if (rows === undefined) this.readLeftoverDimensions();
+    if (rows !== undefined) {
+      this.checkAllUsed();
+      return { status: 'planned', plan: rows, cues: this.cues(false) };
+    }
+    this.readMeasures();
+    this.readOrdering();
+    this.readHaving();
+    this.checkAllUsed();
+    return this.finish();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private at(index: number): Slot | undefined {
+    return this.slots[index]?.slot;
+  }
+
+  private use(...indexes: number[]): void {
+    for (const index of indexes) {
+      const state = this.slots[index];
+      if (state !== undefined) state.used = true;
+    }
+  }
+
+  private isUsed(index: number): boolean {
+    return this.slots[index]?.used ?? true;
+  }
+
+  /** The next index after `index` that is not a stop word (or `among`, when asked). */
+  private next(index: number, skip: Keyword[] = []): number {
+    let at = index + 1;
+    while (at < this.slots.length && (isStop(this.slots[at]) || skip.some((keyword) => hasKeyword(this.slots[at], keyword)))) at++;
+    return at;
+  }
+
+  private previous(index: number, skip: Keyword[] = []): number {
+    let at = index - 1;
+    while (at >= 0 && (isStop(this.slots[at]) || skip.some((keyword) => hasKeyword(this.slots[at], keyword)))) at--;
+    return at;
+  }
+
+  private indexesWith(keyword: Keyword): number[] {
+    const out: number[] = [];
+    this.slots.forEach((state, index) => {
+      if (!state.used && hasKeyword(state, keyword)) out.push(index);
+    });
+    return out;
+  }
+
+  private has(keyword: Keyword): boolean {
+    return this.slots.some((state) => hasKeyword(state, keyword));
+  }
+
+  /** One column for a column slot: the only option, or the one in a table already in play. */
+  private columnOf(index: number): ColumnRef | undefined {
+    const slot = this.at(index);
+    if (slot?.kind !== 'column') return undefined;
+    if (slot.options.length === 1) return slot.options[0];
+    const inPlay = slot.options.filter((option) => this.tables.has(option.table.name));
+    if (inPlay.length === 1) return inPlay[0];
+    const pool = inPlay.length > 0 ? inPlay : slot.options;
+    // Several tables share the column (a key, a repeated attribute): the table the others point to.
+    const hub = this.context.joins.hubOf(pool.map((option) => option.table));
+    const chosen = pool.find((option) => option.table === hub);
+    if (chosen !== undefined && new Set(pool.map((option) => option.column.name.toLowerCase())).size === 1) return chosen;
+    throw new Abstain(`"${slot.text}" could be ${pool.map((option) => `${option.table.name}.${option.column.name}`).join(' or ')}`);
+  }
+
+  private numericColumnAt(index: number): ColumnRef | undefined {
+    const slot = this.at(index);
+    if (slot?.kind !== 'column' || this.isUsed(index)) return undefined;
+    const column = this.columnOf(index);
+    return column !== undefined && isNumeric(column.column) ? column : undefined;
+  }
+
+  private temporalColumn(): ColumnRef {
+    const candidates: ColumnRef[] = [];
+    for (const [index, state] of this.slots.entries()) {
+      if (state.slot.kind !== 'column') continue;
+      const column = this.columnOf(index);
+      if (column !== undefined && isTemporal(column.column)) {
+        this.use(index);
+        return column;
+      }
+    }
+    for (const table of this.context.schema.tables) {
+      for (const column of table.columns) if (isTemporal(column)) candidates.push({ table, column });
+    }
+    const inPlay = candidates.filter((candidate) => this.tables.has(candidate.table.name));
+    const pool = inPlay.length > 0 ? inPlay : candidates;
+    if (pool.length === 1 && pool[0] !== undefined) return pool[0];
+    if (pool.length === 0) throw new Abstain('the question asks about time, but the data has no date column');
+    throw new Abstain(`the question asks about time, but there are several date columns (${pool.map((ref) => `${ref.table.name}.${ref.column.name}`).join(', ')}); name one`);
+  }
+
+  // ---------------------------------------------------------------- intents without aggregates
+
+  private readChart(): void {
+    for (const [index, state] of this.slots.entries()) {
+      const found = chartKeywords.find(([keyword]) => hasKeyword(state, keyword));
+      if (found === undefined) continue;
+      // `histogram` is also a request for a histogram; the intent reader takes it when it applies.
+      if (found[1] === 'histogram') continue;
+      this.chart = found[1];
+      this.use(index);
+    }
+    for (const index of this.indexesWith('replace')) this.use(index);
+  }
+
+  private columnsMentioned(): { index: number; ref: ColumnRef }[] {
+    const out: { index: number; ref: ColumnRef }[] = [];
+    this.slots.forEach((state, index) => {
+      if (state.slot.kind === 'column' && !state.used) {
+        const ref = this.columnOf(index);
+        if (ref !== undefined) out.push({ index, ref });
+      }
+    });
+    return out;
+  }
+
+  private tableMentioned(): { index: number; table: TableEntry } | undefined {
+    for (const [index, state] of this.slots.entries()) {
+      if (state.slot.kind !== 'table' || state.used) continue;
+      const options = state.slot.options;
+      const table = options.length === 1 ? options[0] : (options.find((option) => this.tables.has(option.name)) ?? this.context.joins.hubOf(options));
+      if (table !== undefined) return { index, table };
+    }
+    return undefined;
+  }
+
+  private readIntent(): Plan | undefined {
+    if (this.has('list_tables')) {
+      this.indexesWith('list_tables').forEach((index) => this.use(index));
+      this.slots.forEach((state, index) => {
+        if (state.slot.kind === 'table' || hasKeyword(state, 'count') || hasKeyword(state, 'describe')) this.use(index);
+      });
+      return { intent: 'list_tables' };
+    }
+    const describe = this.indexesWith('describe');
+    const columnsWord = this.indexesWith('columns');
+    if (describe.length > 0 || (columnsWord.length > 0 && this.columnsMentioned().length === 0 && this.tableMentioned() !== undefined)) {
+      const columns = this.columnsMentioned();
+      const table = this.tableMentioned();
+      if (columns.length === 1 && columns[0] !== undefined && describe.length > 0) {
+        this.use(...describe, ...columnsWord, columns[0].index);
+        if (table !== undefined) this.use(table.index);
+        return { intent: 'describe_column', column: columns[0].ref };
+      }
+      if (table !== undefined && columns.length === 0) {
+        this.use(...describe, ...columnsWord, table.index);
+        this.indexesWith('count').forEach((index) => this.use(index));
+        return { intent: 'describe_table', table: table.table };
+      }
+      if (describe.length > 0 && columns.length === 0 && table === undefined) {
+        this.use(...describe);
+        return { intent: 'list_tables' };
+      }
+    }
+    if (this.has('missing')) {
+      const marks = this.indexesWith('missing');
+      const columns = this.columnsMentioned();
+      const table = this.tableMentioned()?.table ?? columns[0]?.ref.table;
+      if (table === undefined) throw new Abstain('which table should be checked for missing values?');
+      this.use(...marks, ...columns.map((column) => column.index));
+      const tableIndex = this.tableMentioned()?.index;
+      if (tableIndex !== undefined) this.use(tableIndex);
+      this.indexesWith('count').forEach((index) => this.use(index));
+      this.indexesWith('group').forEach((index) => this.use(index));
+      this.indexesWith('columns').forEach((index) => this.use(index));
+      return { intent: 'missing', table, columns: columns.map((column) => column.ref) };
+    }
+    if (this.has('duplicates')) {
+      const marks = this.indexesWith('duplicates');
+      const columns = this.columnsMentioned();
+      const mentioned = this.tableMentioned();
+      const table = columns[0]?.ref.table ?? mentioned?.table;
+      if (table === undefined) throw new Abstain('which table should be checked for duplicates?');
+      this.use(...marks, ...columns.map((column) => column.index));
+      if (mentioned !== undefined) this.use(mentioned.index);
+      this.indexesWith('count').forEach((index) => this.use(index));
+      this.indexesWith('rows').forEach((index) => this.use(index));
+      return { intent: 'duplicates', table, columns: columns.map((column) => column.ref) };
+    }
+    if (this.has('correlation')) {
+      const numeric = this.columnsMentioned().filter((column) => isNumeric(column.ref.column));
+      if (numeric.length !== 2 || numeric[0] === undefined || numeric[1] === undefined) {
+        throw new Abstain('a correlation needs exactly two numeric columns');
+      }
+      this.use(...this.indexesWith('correlation'), numeric[0].index, numeric[1].index);
+      this.indexesWith('and').forEach((index) => this.use(index));
+      this.indexesWith('between').forEach((index) => this.use(index));
+      this.readTime();
+      this.readComparisons();
+      this.readValueFilters();
+      return { intent: 'correlation', x: numeric[0].ref, y: numeric[1].ref, filters: this.filters, ...(this.chart === undefined ? {} : { chart: this.chart }) };
+    }
+    const histogram = this.indexesWith('histogram');
+    if (histogram.length > 0) {
+      const columns = this.columnsMentioned();
+      const numeric = columns.filter((column) => isMeasureColumn(column.ref.table, column.ref.column));
+      if (numeric.length === 1 && numeric[0] !== undefined && columns.length === 1 && !this.hasMeasureWords()) {
+        this.use(...histogram, numeric[0].index);
+        const width = this.readBinWidth(numeric[0].ref.column);
+        this.readTime();
+        this.readComparisons();
+        this.readNulls();
+        this.readValueFilters();
+        return { intent: 'histogram', column: numeric[0].ref, width: width ?? 0, filters: this.filters, ...(this.chart === undefined ? {} : { chart: this.chart }) };
+      }
+      // The distribution of a category is its counts: read on as an aggregate grouped by it.
+    }
+    if (this.has('distinct_values') && !this.hasMeasureWords()) {
+      const columns = this.columnsMentioned();
+      if (columns.length === 1 && columns[0] !== undefined) {
+        this.use(...this.indexesWith('distinct_values'), columns[0].index);
+        this.indexesWith('distinct').forEach((index) => this.use(index));
+        this.readValueFilters();
+        return { intent: 'distinct_values', column: columns[0].ref, filters: this.filters };
+      }
+    }
+    return undefined;
+  }
+
+  /** Names something of the data, or asks something of a follow-up (a chart, a grain, an order). */
+  private hasContent(): boolean {
+    const asks: Keyword[] = ['list_tables', 'describe', 'chart_bar', 'chart_line', 'chart_pie', 'chart_scatter', 'chart_histogram', 'grain_day', 'grain_week', 'grain_month', 'grain_quarter', 'grain_year', 'missing', 'duplicates'];
+    return this.slots.some(({ slot }) => slot.kind === 'metric' || slot.kind === 'column' || slot.kind === 'value' || slot.kind === 'table' || slot.kind === 'date' || (slot.kind === 'keyword' && asks.some((keyword) => slot.keywords.includes(keyword))));
+  }
+
+  private hasMeasureWords(): boolean {
+    return this.slots.some(
+      (state) =>
+        state.slot.kind === 'metric' ||
+        ['avg', 'sum', 'median', 'stddev', 'variance', 'percentile', 'share', 'count'].some((keyword) => hasKeyword(state, keyword as Keyword)),
+    );
+  }
+
+  /** `每20` / `20-month bands` / `bins of 10`: a bin width, in the column's unit. */
+  private readBinWidth(column: ColumnEntry): number | undefined {
+    for (const index of this.indexesWith('every')) {
+      const at = this.next(index);
+      const slot = this.at(at);
+      if (slot?.kind === 'number') {
+        this.use(index, at);
+        const scaled = this.scaleByUnit(at, slot.value, column);
+        this.indexesWith('bin').forEach((bin) => this.use(bin));
+        return scaled;
+      }
+    }
+    for (const index of this.indexesWith('bin')) {
+      for (const at of [this.previous(index, ['unit_month', 'unit_year', 'unit_day', 'unit_week']), this.next(index, ['every']), this.previous(this.previous(index))]) {
+        const slot = this.at(at);
+        if (slot?.kind === 'number' && !this.isUsed(at)) {
+          this.use(index, at);
+          this.indexesWith('every').forEach((every) => this.use(every));
+          return this.scaleByUnit(at, slot.value, column);
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** A number followed by a unit: years given for a column in months become months, and so on. */
+  private scaleByUnit(numberIndex: number, value: number, column: ColumnEntry): number {
+    const unitIndex = numberIndex + 1;
+    const unit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[unitIndex], keyword))?.[1];
+    if (unit === undefined) return value;
+    this.use(unitIndex);
+    const columnUnit = (column.unit ?? '').toLowerCase();
+    if (unit === 'year' && /month|月/.test(columnUnit)) return value * 12;
+    if (unit === 'month' && /year|年/.test(columnUnit)) return value / 12;
+    if (unit === 'year' && /day|天/.test(columnUnit)) return value * 365;
+    return value;
+  }
+
+  // ---------------------------------------------------------------- time
+
+  private readTime(): void {
+    const today = this.context.today;
+    for (const [index, state] of this.slots.entries()) {
+      if (state.used) continue;
+      const slot = state.slot;
+      if (slot.kind === 'date') {
+        const part: { month?: number; quarter?: number } = {};
+        if (slot.month !== undefined) part.month = slot.month;
+        if (slot.quarter !== undefined) part.quarter = slot.quarter;
+        // `2025年3月` may be split as a year, then `3` and `月`.
+        const after = this.at(index + 1);
+        if (slot.month === undefined && slot.quarter === undefined && after?.kind === 'number' && hasKeyword(this.slots[index + 2], 'unit_month')) {
+          part.month = after.value;
+          this.use(index + 1, index + 2);
+        }
+        if (hasKeyword(this.slots[index + 1], 'unit_year')) this.use(index + 1);
+        this.windows.push(calendarWindow(slot.year, part));
+        this.use(index);
+        continue;
+      }
+      if (hasKeyword(state, 'last')) {
+        const numberIndex = this.next(index);
+        const number = this.at(numberIndex);
+        const unitIndex = number?.kind === 'number' ? numberIndex + 1 : numberIndex;
+        const unit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[unitIndex], keyword))?.[1];
+        if (unit !== undefined) {
+          const count = number?.kind === 'number' ? number.value : 1;
+          this.windows.push(unit === 'year' ? lastWindow(today, count * 12, 'month') : lastWindow(today, count, unit));
+          this.use(index, unitIndex);
+          if (number?.kind === 'number') this.use(numberIndex);
+          continue;
+        }
+      }
+      if (hasKeyword(state, 'this') || hasKeyword(state, 'previous')) {
+        const unitIndex = index + 1;
+        const unit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[unitIndex], keyword))?.[1];
+        if (unit === 'month' || unit === 'quarter' || unit === 'year') {
+          this.windows.push(hasKeyword(state, 'this') ? thisWindow(today, unit) : previousWindow(today, unit));
+          this.use(index, unitIndex);
+        }
+      }
+    }
+    const yoy = this.indexesWith('yoy');
+    const mom = this.indexesWith('mom');
+    if (yoy.length > 0 || mom.length > 0) {
+      const column = this.temporalColumn();
+      const period = this.windows.pop() ?? previousWindow(today, yoy.length > 0 ? 'year' : 'month');
+      const months = yoy.length > 0 ? -12 : -monthsOf(period);
+      this.change = { kind: yoy.length > 0 ? 'yoy' : 'mom', column, period, previous: shiftWindow(period, months) };
+      this.use(...yoy, ...mom);
+    }
+    if (this.windows.length > 0) {
+      const column = this.temporalColumn();
+      for (const window of this.windows) this.filters.push({ kind: 'time', ...column, ...window });
+    }
+  }
+
+  // ---------------------------------------------------------------- grouping
+
+  private addDimension(dimension: Dimension): void {
+    const same = this.dimensions.find((existing) => existing.column === dimension.column);
+    if (same === undefined) this.dimensions.push(dimension);
+    this.tables.add(dimension.table.name);
+  }
+
+  private readGroups(): void {
+    for (const [keyword, grain] of grainKeywords) {
+      for (const index of this.indexesWith(keyword)) {
+        this.use(index);
+        this.addDimension({ ...this.temporalColumn(), grain });
+      }
+    }
+    const trend = this.indexesWith('trend');
+    if (trend.length > 0 && !this.dimensions.some((dimension) => dimension.grain !== undefined)) {
+      this.use(...trend);
+      this.addDimension({ ...this.temporalColumn(), grain: 'month' });
+    } else {
+      this.use(...trend);
+    }
+    for (const index of this.indexesWith('group')) {
+      let at = this.next(index);
+      const target = this.at(at);
+      if (target?.kind === 'keyword' && grainKeywords.some(([keyword]) => target.keywords.includes(keyword))) {
+        this.use(index);
+        continue;
+      }
+      if (target?.kind === 'keyword' && unitKeywords.some(([keyword]) => target.keywords.includes(keyword)) && !this.isUsed(at)) {
+        // `by month` written as `by` + `month`.
+        const grain = unitKeywords.find(([keyword]) => target.keywords.includes(keyword))?.[1] as Grain;
+        this.use(index, at);
+        this.addDimension({ ...this.temporalColumn(), grain });
+        continue;
+      }
+      while (this.at(at)?.kind === 'column' && !this.isUsed(at)) {
+        const column = this.columnOf(at);
+        if (column === undefined) break;
+        this.use(index, at);
+        this.addDimension(isMeasureColumn(column.table, column.column) ? { ...column, bin: this.readBinWidth(column.column) ?? 0 } : column);
+        const joiner = this.next(at);
+        if (!hasKeyword(this.slots[joiner], 'and') && !hasKeyword(this.slots[joiner], 'group')) break;
+        const after = this.next(joiner);
+        if (this.at(after)?.kind !== 'column') break;
+        this.use(joiner);
+        at = after;
+      }
+    }
+    // A numeric column with a bin width (`月费每20美元一档`, `12-month tenure bands`) is a binned dimension.
+    if (this.indexesWith('bin').length > 0 || this.indexesWith('every').some((index) => this.at(this.next(index))?.kind === 'number')) {
+      for (const { index, ref } of this.columnsMentioned()) {
+        if (!isMeasureColumn(ref.table, ref.column)) continue;
+        const width = this.readBinWidth(ref.column);
+        if (width === undefined) break;
+        this.use(index);
+        this.addDimension({ ...ref, bin: width });
+        break;
+      }
+    }
+    // `X的分布` / `distribution of X` for a category: its counts.
+    for (const index of this.indexesWith('histogram')) {
+      for (const at of [this.previous(index), this.next(index, ['among'])]) {
+        if (this.at(at)?.kind !== 'column' || this.isUsed(at)) continue;
+        const column = this.columnOf(at);
+        if (column === undefined) continue;
+        this.use(index, at);
+        this.addDimension(column);
+        break;
+      }
+    }
+    // Binned dimensions need a width; `0` marks one still to be chosen from the data.
+  }
+
+  // ---------------------------------------------------------------- filters
+
+  private readComparisons(): void {
+    const comparators: [Keyword, '>' | '>=' | '<' | '<=' | '='][] = [
+      ['gte', '>='],
+      ['lte', '<='],
+      ['gt', '>'],
+      ['lt', '<'],
+      ['eq', '='],
+    ];
+    // Ranges first: `between 20 and 50`, `20到50之间`, `20-50`.
+    for (const [index, state] of this.slots.entries()) {
+      if (state.used || state.slot.kind !== 'number') continue;
+      const low = state.slot;
+      const joiner = index + 1;
+      const highIndex = joiner + 1;
+      const high = this.at(highIndex);
+      if (high?.kind !== 'number' || this.isUsed(highIndex)) continue;
+      if (!hasKeyword(this.slots[joiner], 'range_to') && !(hasKeyword(this.slots[joiner], 'and') && this.isBetweenContext(index))) continue;
+      const subject = this.subjectNear(index);
+      if (subject === undefined) continue;
+      this.use(index, joiner, highIndex);
+      this.useBetweenWords(index, highIndex);
+      const lowValue = this.scaleByUnit(highIndex, low.value, subject.ref.column);
+      const factor = lowValue / low.value || 1;
+      this.filters.push({ kind: 'between', ...subject.ref, low: low.value * factor, high: high.value * factor });
+    }
+    for (const [index, state] of this.slots.entries()) {
+      if (state.used) continue;
+      const found = comparators.find(([keyword]) => hasKeyword(state, keyword));
+      if (found === undefined) continue;
+      // `超过80` (number after) or `80以上` (number before).
+      let numberIndex = this.next(index);
+      if (this.at(numberIndex)?.kind !== 'number' || this.isUsed(numberIndex)) {
+        numberIndex = this.previous(index, ['unit_month', 'unit_year', 'unit_day', 'unit_week', 'percent_sign']);
+        if (this.at(numberIndex)?.kind !== 'number' || this.isUsed(numberIndex)) continue;
+      }
+      const number = this.at(numberIndex) as Extract<Slot, { kind: 'number' }>;
+      const op = found[1];
+      const metric = this.metricBefore(Math.min(index, numberIndex));
+      if (metric !== undefined) {
+        this.use(index, numberIndex);
+        if (hasKeyword(this.slots[numberIndex + 1], 'percent_sign')) this.use(numberIndex + 1);
+        this.pendingHaving.push({ slotIndex: metric, op: op === '=' ? '>=' : op, value: number.percent || hasKeyword(this.slots[numberIndex + 1], 'percent_sign') ? number.value / 100 : number.value });
+        continue;
+      }
+      const subject = this.subjectNear(Math.min(index, numberIndex));
+      if (subject === undefined) continue;
+      this.use(index, numberIndex);
+      const value = this.scaleByUnit(numberIndex, number.value, subject.ref.column);
+      if (hasKeyword(this.slots[numberIndex + 1], 'percent_sign')) this.use(numberIndex + 1);
+      this.filters.push({ kind: 'compare', ...subject.ref, op, value: number.percent ? value / 100 : value });
+    }
+  }
+
+  private readonly pendingHaving: { slotIndex: number; op: '>' | '>=' | '<' | '<=' | '='; value: number }[] = [];
+
+  private isBetweenContext(index: number): boolean {
+    for (let at = index - 1; at >= Math.max(0, index - 3); at--) if (hasKeyword(this.slots[at], 'between')) return true;
+    return false;
+  }
+
+  private useBetweenWords(low: number, high: number): void {
+    for (let at = low - 1; at >= Math.max(0, low - 3); at--) if (hasKeyword(this.slots[at], 'between')) this.use(at);
+    for (let at = high + 1; at <= high + 3; at++) {
+      if (hasKeyword(this.slots[at], 'between') || unitKeywords.some(([keyword]) => hasKeyword(this.slots[at], keyword))) this.use(at);
+    }
+  }
+
+  /** The numeric column a comparison is about: the nearest one before it, else right after. */
+  private subjectNear(index: number): { index: number; ref: ColumnRef } | undefined {
+    for (let at = index - 1; at >= Math.max(0, index - 5); at--) {
+      const ref = this.numericColumnAt(at);
+      if (ref !== undefined) {
+        this.use(at);
+        return { index: at, ref };
+      }
+      if (this.at(at)?.kind === 'number') break;
+    }
+    for (let at = index + 1; at <= index + 4; at++) {
+      const slot = this.at(at);
+      if (slot?.kind === 'column' || slot?.kind === 'metric') {
+        const ref = this.numericColumnAt(at);
+        if (ref !== undefined) {
+          this.use(at);
+          return { index: at, ref };
+        }
+        break;
+      }
+    }
+    return undefined;
+  }
+
+  private metricBefore(index: number): number | undefined {
+    for (let at = index - 1; at >= Math.max(0, index - 3); at--) {
+      const slot = this.at(at);
+      if (slot?.kind === 'metric') return at;
+      if (slot?.kind === 'keyword' && slot.keywords.includes('share')) return at;
+      if (slot?.kind !== 'keyword') return undefined;
+    }
+    return undefined;
+  }
+
+  private readNulls(): void {
+    for (const [index, state] of this.slots.entries()) {
+      if (state.used) continue;
+      const isNull = hasKeyword(state, 'null');
+      const notNull = hasKeyword(state, 'not_null');
+      if (!isNull && !notNull) continue;
+      const before = this.previous(index, ['eq']);
+      const after = this.next(index);
+      const at = this.at(before)?.kind === 'column' && !this.isUsed(before) ? before : this.at(after)?.kind === 'column' && !this.isUsed(after) ? after : -1;
+      if (at < 0) continue;
+      const column = this.columnOf(at);
+      if (column === undefined) continue;
+      let negate = notNull;
+      // `不为空` may be read as `不` + `为空`.
+      const not = this.previous(index);
+      if (hasKeyword(this.slots[not], 'not') && !this.isUsed(not)) {
+        negate = !negate;
+        this.use(not);
+      }
+      this.use(index, at);
+      if (hasKeyword(this.slots[before + 1], 'eq')) this.use(before + 1);
+      this.filters.push({ kind: 'null', ...column, negate });
+    }
+  }
+
+  /** `男性和女性对比`, `churned vs retained`, `老年和非老年`: two or more values of one column compared. */
+  private readCompareValues(): void {
+    const valueIndexes = this.slots.map((state, index) => (state.slot.kind === 'value' && !state.used ? index : -1)).filter((index) => index >= 0);
+    const byColumn = new Map<ColumnEntry, { indexes: number[]; options: ValueOption[] }>();
+    for (const index of valueIndexes) {
+      const options = settleValue(this.slots, index, this.tables);
+      const columns = new Set(options.map((option) => option.column));
+      const slot = this.at(index) as Extract<Slot, { kind: 'value' }>;
+      if (columns.size !== 1 || slot.negate) continue;
+      const column = options[0]?.column as ColumnEntry;
+      const entry = byColumn.get(column) ?? { indexes: [], options: [] };
+      entry.indexes.push(index);
+      entry.options.push(...options);
+      byColumn.set(column, entry);
+    }
+    const comparing = this.has('compare');
+    for (const { indexes, options } of byColumn.values()) {
+      if (indexes.length < 2) continue;
+      // `A和B` compares when the question says so, or when the values are joined by `and` (not `or`).
+      const joinedByAnd = indexes.slice(1).every((index, position) => {
+        const between = this.slots.slice((indexes[position] ?? 0) + 1, index);
+        return between.every((state) => isStop(state) || hasKeyword(state, 'and') || hasKeyword(state, 'compare'));
+      });
+      if (!comparing && !joinedByAnd) continue;
+      const first = options[0] as ValueOption;
+      const values = [...new Set(options.map((option) => option.value))];
+      this.use(...indexes);
+      for (let at = (indexes[0] ?? 0) + 1; at < (indexes.at(-1) ?? 0); at++) if (hasKeyword(this.slots[at], 'and') || hasKeyword(this.slots[at], 'compare')) this.use(at);
+      this.addDimension({ table: first.table, column: first.column, only: values });
+    }
+    if (comparing) {
+      // `对比` with a column (`compare by contract`) groups by it; the word itself is then read.
+      for (const index of this.indexesWith('compare')) {
+        const near = [this.next(index), this.previous(index)].find((at) => this.at(at)?.kind === 'column' && !this.isUsed(at));
+        if (near !== undefined) {
+          const column = this.columnOf(near);
+          if (column !== undefined && !isMeasureColumn(column.table, column.column)) {
+            this.use(near);
+            this.addDimension(column);
+          }
+        }
+        if (this.dimensions.length > 0) this.use(index);
+      }
+    }
+  }
+
+  private readValueFilters(): void {
+    for (const [index, state] of this.slots.entries()) {
+      if (state.used) continue;
+      let slot = state.slot;
+      if (slot.kind === 'column' && slot.values.length > 0 && !this.isGroupedAt(index)) {
+        // A word that names both a column and one of its values (`流失`) is the value here.
+        slot = { kind: 'value', options: slot.values, negate: false, text: slot.text };
+        this.slots[index] = { slot, used: false };
+      } else if (slot.kind === 'column') {
+        const implied = this.impliedValue(index);
+        if (implied === undefined) continue;
+        slot = { kind: 'value', options: [implied], negate: false, text: slot.text };
+        this.slots[index] = { slot, used: false };
+      }
+      if (slot.kind !== 'value') continue;
+      const options = settleValue(this.slots, index, this.tables);
+      const columns = [...new Set(options.map((option) => option.column))];
+      if (columns.length !== 1) {
+        throw new Abstain(`"${slot.text}" could be a value of ${columns.map((column) => column.name).join(' or ')}`);
+      }
+      const first = options[0] as ValueOption;
+      const values = [...new Set(options.map((option) => option.value))];
+      this.use(index);
+      const existing = this.filters.find((filter) => filter.kind === 'values' && filter.column === first.column && filter.negate === slot.negate);
+      if (existing !== undefined && existing.kind === 'values') {
+        for (const value of values) if (!existing.values.includes(value)) existing.values.push(value);
+      } else {
+        this.filters.push({ kind: 'values', table: first.table, column: first.column, values, negate: slot.negate });
+      }
+      this.tables.add(first.table.name);
+      // The column named beside its value (`按月合同`, `合同类型为按月`, `contract is month-to-month`) is part of it.
+      for (const at of [index - 1, index + 1, index - 2, index + 2]) {
+        const near = this.at(at);
+        if (near?.kind === 'column' && !this.isUsed(at) && near.options.some((option) => option.column === first.column)) {
+          this.use(at);
+          const between = Math.min(at, index) + 1;
+          if (between < Math.max(at, index) && (hasKeyword(this.slots[between], 'eq') || isStop(this.slots[between]))) this.use(between);
+          break;
+        }
+      }
+      // `A或B` joins values of one column: the joining word is read.
+      const before = this.previous(index);
+      if (hasKeyword(this.slots[before], 'and') && existing !== undefined) this.use(before);
+    }
+    this.indexesWith('only').forEach((index) => this.use(index));
+  }
+
+  private isGroupedAt(index: number): boolean {
+    const before = this.previous(index);
+    return hasKeyword(this.slots[before], 'group') || hasKeyword(this.slots[this.next(index)], 'histogram');
+  }
+
+  /** `老年用户` names the SeniorCitizen column by a synonym that contains a value's synonym (`老年`). */
+  private impliedValue(index: number): ValueOption | undefined {
+    const slot = this.at(index);
+    if (slot?.kind !== 'column' || this.isGroupedAt(index)) return undefined;
+    const ref = this.columnOf(index);
+    if (ref === undefined) return undefined;
+    let found: { option: ValueOption; length: number } | undefined;
+    for (const value of ref.column.values) {
+      for (const synonym of value.synonyms) {
+        const normal = normalize(synonym);
+        if (normal.length >= 2 && slot.text.includes(normal) && (found === undefined || normal.length > found.length)) {
+          found = { option: { ...ref, value, strength: 'synonym' }, length: normal.length };
+        }
+      }
+    }
+    return found?.option;
+  }
+
+  /**
+   * A category named without a grouping word still groups: `支付方式的流失率`, `流失率最高的3种支付方式`,
+   * `which contract type has the highest churn rate`.
+   */
+  private readLeftoverDimensions(): void {
+    for (const { index, ref } of this.columnsMentioned()) {
+      if (isMeasureColumn(ref.table, ref.column) || isTemporal(ref.column)) continue;
+      this.use(index);
+      this.addDimension(ref);
+    }
+  }
+
+  // ---------------------------------------------------------------- rows
+
+  /** `月费最高的10个用户`, `top 5 customers by monthly charges`: rows of a table, not an aggregate. */
+  private readRows(): Plan | undefined {
+    if (this.dimensions.length > 0 || this.hasMeasureWords()) return undefined;
+    const table = this.tableMentioned();
+    const ordering = this.slots.findIndex((state) => !state.used && ['highest', 'lowest', 'top', 'bottom'].some((keyword) => hasKeyword(state, keyword as Keyword)));
+    const listing = this.indexesWith('rows');
+    if (ordering < 0 && listing.length === 0) return undefined;
+    const numeric = this.columnsMentioned().filter((column) => isMeasureColumn(column.ref.table, column.ref.column));
+    const numberIndex = this.slots.findIndex((state) => !state.used && state.slot.kind === 'number');
+    if (ordering >= 0 && (numeric.length !== 1 || numberIndex < 0)) return undefined;
+    const base = table?.table ?? numeric[0]?.ref.table ?? this.filters[0]?.table;
+    if (base === undefined) return undefined;
+    const keys = base.primaryKey.map((name) => base.columns.find((column) => column.name === name)).filter((column): column is ColumnEntry => column !== undefined);
+    const columns: ColumnRef[] = keys.map((column) => ({ table: base, column }));
+    let order: { column: ColumnRef; direction: 'asc' | 'desc' } | undefined;
+    if (ordering >= 0 && numeric[0] !== undefined) {
+      const keyword = this.at(ordering) as Extract<Slot, { kind: 'keyword' }>;
+      order = { column: numeric[0].ref, direction: keyword.keywords.includes('lowest') || keyword.keywords.includes('bottom') ? 'asc' : 'desc' };
+      columns.push(numeric[0].ref);
+      this.use(ordering, numeric[0].index);
+    }
+    for (const filter of this.filters) if (filter.kind !== 'time' && !columns.some((column) => column.column === filter.column)) columns.push(filter);
+    const limit = numberIndex >= 0 ? (this.at(numberIndex) as Extract<Slot, { kind: 'number' }>).value : 100;
+    if (numberIndex >= 0) this.use(numberIndex);
+    this.use(...listing);
+    if (table !== undefined) this.use(table.index);
+    return { intent: 'rows', table: base, columns, filters: this.filters, ...(order === undefined ? {} : { order }), limit, ...(this.chart === undefined ? {} : { chart: this.chart }) };
+  }
+
+  // ---------------------------------------------------------------- measures
+
+  private readMeasures(): void {
+    this.slots.forEach((state, index) => {
+      if (state.slot.kind === 'metric' && !state.used && !this.pendingHaving.some((having) => having.slotIndex === index)) {
+        this.measures.push({ kind: 'metric', metric: state.slot.metric });
+        this.use(index);
+      }
+    });
+    const hasGroups = this.dimensions.length > 0;
+    for (const [keyword, fn] of aggregateKeywords) {
+      for (const index of this.indexesWith(keyword)) {
+        const column = this.aggregateTarget(index);
+        if (column === undefined) continue;
+        const measure: Measure = { kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column };
+        if (fn === 'percentile') {
+          const number = [this.previous(index), this.next(index), this.previous(this.previous(index))].find((at) => this.at(at)?.kind === 'number' && !this.isUsed(at));
+          if (number === undefined) throw new Abstain('which percentile? Say, for example, "the 90th percentile"');
+          const value = (this.at(number) as Extract<Slot, { kind: 'number' }>).value;
+          if (!(value > 0 && value < 100)) throw new Abstain(`a percentile is between 0 and 100, not ${value}`);
+          measure.percentile = value / 100;
+          this.use(number);
+        }
+        this.use(index, column.index);
+        this.measures.push(measure);
+      }
+    }
+    // `最高月费` with no groups is the maximum; with groups, `最高` orders instead (readOrdering).
+    if (!hasGroups) {
+      for (const [keyword, fn] of [['highest', 'max'], ['lowest', 'min']] as const) {
+        for (const index of this.indexesWith(keyword)) {
+          const column = this.aggregateTarget(index);
+          if (column === undefined) continue;
+          this.use(index, column.index);
+          this.measures.push({ kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column });
+        }
+      }
+    }
+    // `多少种支付方式`, `number of distinct customers`.
+    for (const index of this.indexesWith('distinct')) {
+      const at = [this.next(index, ['count']), this.previous(index, ['count'])].find((candidate) => this.at(candidate)?.kind === 'column' && !this.isUsed(candidate));
+      if (at === undefined) continue;
+      const column = this.columnOf(at);
+      if (column === undefined) continue;
+      this.use(index, at);
+      this.indexesWith('count').forEach((count) => this.use(count));
+      this.measures.push({ kind: 'aggregate', fn: 'count_distinct', table: column.table, column: column.column });
+    }
+    const share = this.indexesWith('share');
+    if (share.length > 0) {
+      this.use(...share);
+      this.indexesWith('among').forEach((index) => this.use(index));
+      this.measures.push(this.shareMeasure(share[0] ?? 0));
+    }
+    // Numeric columns named without an aggregate: the average of an attribute, the sum of a fact.
+    for (const { index, ref } of this.columnsMentioned()) {
+      if (!isMeasureColumn(ref.table, ref.column)) continue;
+      this.use(index);
+      this.measures.push({ kind: 'aggregate', fn: this.context.joins.isFactTable(ref.table) ? 'sum' : 'avg', table: ref.table, column: ref.column });
+    }
+    const counts = this.indexesWith('count');
+    if (this.measures.length === 0 || counts.length > 0) {
+      this.use(...counts);
+      const entity = this.tableMentioned();
+      if (entity !== undefined) this.use(entity.index);
+      if (this.measures.length === 0 || counts.length > 0) {
+        if (this.measures.length > 0 && counts.length > 0 && entity === undefined) return;
+        const table = entity?.table ?? this.countTable();
+        if (table === undefined) throw new Abstain('what should be counted or measured?');
+        this.defaultMeasure = counts.length === 0 && entity === undefined;
+        this.measures.push({ kind: 'aggregate', fn: 'count', table });
+      }
+    }
+    // Whatever table is still named sets what is counted, and is otherwise read.
+    const entity = this.tableMentioned();
+    if (entity !== undefined) this.use(entity.index);
+  }
+
+  /** The nearest numeric column to an aggregate word: after it first, then before. */
+  private aggregateTarget(index: number): { index: number; ref: ColumnRef } | undefined {
+    for (let at = index + 1; at <= Math.min(this.slots.length - 1, index + 4); at++) {
+      if (isStop(this.slots[at]) || hasKeyword(this.slots[at], 'among') || hasKeyword(this.slots[at], 'distinct')) continue;
+      const ref = this.numericColumnAt(at);
+      if (ref !== undefined) return { index: at, ref };
+      if (this.at(at)?.kind === 'column' || this.at(at)?.kind === 'metric') break;
+    }
+    for (let at = index - 1; at >= Math.max(0, index - 4); at--) {
+      if (isStop(this.slots[at])) continue;
+      const ref = this.numericColumnAt(at);
+      if (ref !== undefined) return { index: at, ref };
+      if (this.at(at)?.kind === 'column' || this.at(at)?.kind === 'metric') break;
+    }
+    return undefined;
+  }
+
+  /** What `how many` counts when no table is named: the finest-grained table in play, else the hub. */
+  private countTable(): TableEntry | undefined {
+    const inPlay = [...this.filters, ...this.dimensions].map((ref) => ref.table);
+    const candidates = inPlay.length > 0 ? inPlay : this.context.schema.tables;
+    return this.context.joins.finestOf(candidates);
+  }
+
+  /**
+   * A share: with a value condition, the fraction of rows meeting it (within each group); without
+   * one but with groups, each group's share of all rows.
+   */
+  private shareMeasure(shareIndex: number): Measure {
+    const conditions = this.filters.filter((filter) => filter.kind !== 'time');
+    const table = this.tableMentioned()?.table;
+    if (conditions.length === 0) {
+      if (this.dimensions.length === 0) throw new Abstain('a share of what? Name a group or a condition, e.g. "女性用户占比"');
+      return { kind: 'distribution', table: table ?? this.countTable() ?? (this.dimensions[0] as Dimension).table };
+    }
+    // The condition is the last value named before the share word (Chinese), else the last one named.
+    const chosen = pickCondition(conditions, this.slots, shareIndex);
+    this.filters.splice(this.filters.indexOf(chosen), 1);
+    const population = table ?? this.context.joins.finestOf([chosen.table, ...this.filters.map((filter) => filter.table), ...this.dimensions.map((dimension) => dimension.table)]) ?? chosen.table;
+    return { kind: 'share', table: population, condition: [chosen] };
+  }
+
+  // ---------------------------------------------------------------- ordering
+
+  private readOrdering(): void {
+    const desc = this.indexesWith('desc');
+    const asc = this.indexesWith('asc');
+    if (desc.length > 0 || asc.length > 0) {
+      this.use(...desc, ...asc);
+      this.order = { by: { measure: 0 }, direction: desc.length > 0 ? 'desc' : 'asc' };
+    }
+    for (const keyword of ['highest', 'lowest', 'top', 'bottom'] as const) {
+      for (const index of this.indexesWith(keyword)) {
+        if (this.dimensions.length === 0) continue;
+        this.use(index);
+        this.order = { by: { measure: this.measureNear(index) }, direction: keyword === 'highest' || keyword === 'top' ? 'desc' : 'asc' };
+        const number = [this.next(index), this.previous(index)].find((at) => this.at(at)?.kind === 'number' && !this.isUsed(at));
+        if (number !== undefined) {
+          this.limit = (this.at(number) as Extract<Slot, { kind: 'number' }>).value;
+          this.use(number);
+        } else if (keyword === 'highest' || keyword === 'lowest') {
+          this.limit ??= 1;
+        }
+      }
+    }
+  }
+
+  /** The measure an ordering word is about: the metric named right by it, else the first. */
+  private measureNear(index: number): number {
+    for (const at of [this.previous(index), this.next(index)]) {
+      const slot = this.at(at);
+      if (slot?.kind === 'metric') {
+        const position = this.measures.findIndex((measure) => measure.kind === 'metric' && measure.metric === slot.metric);
+        if (position >= 0) return position;
+      }
+    }
+    return 0;
+  }
+
+  private readHaving(): void {
+    for (const pending of this.pendingHaving) {
+      const slot = this.at(pending.slotIndex);
+      let measure = this.measures.findIndex((candidate) => slot?.kind === 'metric' && candidate.kind === 'metric' && candidate.metric === slot.metric);
+      if (measure < 0 && slot?.kind === 'keyword') measure = this.measures.findIndex((candidate) => candidate.kind === 'share' || candidate.kind === 'distribution');
+      if (measure < 0) {
+        if (slot?.kind !== 'metric') throw new Abstain('could not tell which measure the condition is about');
+        this.measures.push({ kind: 'metric', metric: slot.metric });
+        measure = this.measures.length - 1;
+      }
+      this.use(pending.slotIndex);
+      if (this.dimensions.length === 0) throw new Abstain('a condition on a measure needs groups to filter (e.g. "流失率超过30%的支付方式")');
+      this.having.push({ measure, op: pending.op === '=' ? '>=' : pending.op, value: pending.value });
+    }
+  }
+
+  // ---------------------------------------------------------------- the end
+
+  private checkAllUsed(): void {
+    const left = this.slots.filter((state) => !state.used && !isStop(state) && isMeaningful(state.slot));
+    if (left.length > 0) {
+      throw new Abstain(`did not understand the role of ${left.map((state) => `"${state.slot.text}"`).join(', ')} in the question`);
+    }
+  }
+
+  private cues(defaultMeasure: boolean): Cues {
+    const text = this.slots.map((state) => state.slot.text).join(' ');
+    const followUp =
+      this.has('also') ||
+      this.has('only') ||
+      this.has('replace') ||
+      /(^|\s)(那|那么|那就|and|what about|how about|also|then|now)(\s|$)|呢\s*$|^那/.test(text) ||
+      /^(and|what about|how about|那)/.test(text);
+    return { defaultMeasure, also: this.has('also'), followUp };
+  }
+
+  private finish(): Interpretation {
+    const plan: Plan = {
+      intent: 'aggregate',
+      measures: this.measures,
+      dimensions: this.dimensions,
+      filters: this.filters,
+      having: this.having,
+      ...(this.order === undefined ? {} : { order: this.order }),
+      ...(this.limit === undefined ? {} : { limit: this.limit }),
+      ...(this.change === undefined ? {} : { change: this.change }),
+      ...(this.chart === undefined ? {} : { chart: this.chart }),
+    };
+    return { status: 'planned', plan, cues: this.cues(this.defaultMeasure) };
+  }
+
+  private defaultMeasure = false;
+}
+
+function monthsOf(window: Window): number {
+  const from = new Date(`${window.from}T00:00:00Z`);
+  const to = new Date(`${window.to}T00:00:00Z`);
+  return (to.getUTCFullYear() - from.getUTCFullYear()) * 12 + to.getUTCMonth() - from.getUTCMonth() || 1;
+}
+
+/** Slots that must have a role: everything but stop words and connective keywords. */
+function isMeaningful(slot: Slot): boolean {
+  if (slot.kind === 'unknown') return false;
+  if (slot.kind !== 'keyword') return true;
+  const connective: Keyword[] = ['and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'group', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
+  return !slot.keywords.every((keyword) => connective.includes(keyword));
+}
+
+function pickCondition(conditions: Filter[], slots: readonly SlotState[], shareIndex: number): Filter {
+  if (conditions.length === 1) return conditions[0] as Filter;
+  // Chinese puts the condition right before 占比; English (`percentage of X that use Y`) puts it last.
+  const before = conditions.filter((filter) => positionOf(filter, slots) < shareIndex);
+  const pool = before.length > 0 && before.length < conditions.length ? before : conditions;
+  return pool.reduce((best, filter) => (positionOf(filter, slots) > positionOf(best, slots) ? filter : best));
+}
+
+function positionOf(filter: Filter, slots: readonly SlotState[]): number {
+  let position = -1;
+  slots.forEach((state, index) => {
+    const slot = state.slot;
+    if (slot.kind === 'value' && filter.kind === 'values' && slot.options.some((option) => option.column === filter.column)) position = index;
+    if (slot.kind === 'column' && filter.kind !== 'values' && slot.options.some((option) => option.column === filter.column)) position = index;
+  });
+  return position;
+}
+
+export { joinGraph };
+export type { ValueEntry };

@@ -1,0 +1,174 @@
+/**
+ * The analyst's function words, in Chinese and English: what asks for an aggregate, a grouping, a
+ * comparison, an order, a time window, a chart… The dictionary says what the data is called; this
+ * table says how questions are built around it. Surfaces are written normalised (lower case, digits).
+ */
+
+export type Keyword =
+  | 'group'
+  | 'avg'
+  | 'sum'
+  | 'min'
+  | 'max'
+  | 'median'
+  | 'stddev'
+  | 'variance'
+  | 'percentile'
+  | 'count'
+  | 'distinct'
+  | 'share'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte'
+  | 'eq'
+  | 'between'
+  | 'and'
+  | 'range_to'
+  | 'null'
+  | 'not_null'
+  | 'not'
+  | 'desc'
+  | 'asc'
+  | 'highest'
+  | 'lowest'
+  | 'top'
+  | 'bottom'
+  | 'histogram'
+  | 'correlation'
+  | 'missing'
+  | 'duplicates'
+  | 'distinct_values'
+  | 'list_tables'
+  | 'describe'
+  | 'columns'
+  | 'compare'
+  | 'grain_day'
+  | 'grain_week'
+  | 'grain_month'
+  | 'grain_quarter'
+  | 'grain_year'
+  | 'trend'
+  | 'last'
+  | 'this'
+  | 'previous'
+  | 'yoy'
+  | 'mom'
+  | 'unit_day'
+  | 'unit_week'
+  | 'unit_month'
+  | 'unit_quarter'
+  | 'unit_year'
+  | 'year_suffix'
+  | 'month_suffix'
+  | 'bin'
+  | 'every'
+  | 'chart_bar'
+  | 'chart_line'
+  | 'chart_pie'
+  | 'chart_scatter'
+  | 'chart_histogram'
+  | 'replace'
+  | 'only'
+  | 'also'
+  | 'among'
+  | 'percent_sign'
+  | 'rows'
+  | 'stop';
+
+/** `words('avg', '平均|均值|average|mean')`. */
+function words(keyword: Keyword, surfaces: string): [Keyword, string[]] {
+  return [keyword, surfaces.split('|')];
+}
+
+const table: [Keyword, string[]][] = [
+  words('group', '按|按照|根据|各|各个|每个|每种|每类|每一个|不同|分别|分|对于每个|by|per|for each|each|across|group by|grouped by|broken down by|breakdown by|split by|for every'),
+  words('avg', '平均|平均值|均值|平均的|average|avg|mean'),
+  words('sum', '总和|合计|总计|总额|累计|之和|加总|sum|total|sum of|in total|combined'),
+  words('min', '最小|最小值|最少的|minimum|min|smallest'),
+  words('max', '最大|最大值|maximum|max|largest|biggest'),
+  words('median', '中位数|中值|median'),
+  words('stddev', '标准差|standard deviation|std dev|stddev|std'),
+  words('variance', '方差|variance'),
+  words('percentile', '百分位|百分位数|分位数|分位|percentile|th percentile|quantile'),
+  words('count', '多少|几个|几位|几名|几|数量|个数|人数|数目|计数|有多少|一共有|共有|总数|how many|number of|count|count of|how much|counts|the number'),
+  words('distinct', '多少种|几种|多少个不同|不同的|去重|唯一|distinct|unique|different'),
+  words('share', '占比|比例|比重|百分比|份额|占多少|所占比例|占|比率|percentage|percent of|share|proportion|fraction|what percent|what percentage|ratio|% of'),
+  words('gt', '超过|大于|高于|多于|以上|超出|>|above|over|more than|greater than|higher than|exceeds|exceeding|exceed|larger than|bigger than|longer than'),
+  words('gte', '不低于|不少于|至少|大于等于|>=|at least|no less than|or more'),
+  words('lt', '小于|低于|少于|不到|以下|不足|<|below|under|less than|lower than|fewer than|shorter than'),
+  words('lte', '不超过|不高于|至多|最多不超过|小于等于|<=|at most|no more than|or less|up to'),
+  words('eq', '等于|为|=|equal to|equals|exactly'),
+  words('between', '介于|之间|在|between|from'),
+  words('and', '和|与|及|以及|跟|and|&'),
+  words('range_to', '到|至|~|-|to|through'),
+  words('null', '为空|是空|空值|缺失|没有填|未填|is null|are null|null|missing|empty|blank'),
+  words('not_null', '不为空|非空|不是空|有值|已填|not null|is not null|not missing|non-null|non null|not empty'),
+  words('not', '非|不是|没有|不|未|除了|除|排除|not|non|without|excluding|except|other than'),
+  words('desc', '从高到低|由高到低|从大到小|由大到小|降序|倒序|descending|desc|highest first|high to low|largest first'),
+  words('asc', '从低到高|由低到高|从小到大|由小到大|升序|ascending|asc|lowest first|low to high|smallest first'),
+  words('highest', '最高|最多|最大的|最长|最贵|highest|most|the most|longest|best'),
+  words('lowest', '最低|最少|最小的|最短|最便宜|lowest|least|the least|fewest|shortest|worst'),
+  words('top', '前|排名前|top|first'),
+  words('bottom', '后|倒数|末|bottom|last'),
+  words('histogram', '分布|分布情况|直方图|histogram|distribution|distributed'),
+  words('correlation', '相关性|相关系数|相关|关联|correlation|correlated|correlate|relationship between|relation between'),
+  words('missing', '缺失值|空值情况|缺失情况|缺失率|missing values|null values|nulls|missing data|missingness'),
+  words('duplicates', '重复|重复值|重复行|重复记录|duplicate|duplicates|duplicated|repeated'),
+  words('distinct_values', '有哪些值|取值|哪些值|可能的值|有哪几种|有哪些类型|有哪些种类|值有哪些|取值范围|distinct values|unique values|possible values|what values|which values|values of|categories of|what are the values'),
+  words('list_tables', '有哪些表|哪些表|什么表|数据表|表有哪些|所有表|list tables|what tables|which tables|list the tables|show tables|tables are there|available tables'),
+  words('describe', '描述|介绍|说明|结构|是什么意思|什么意思|含义|describe|description|explain|what does|what is in|schema|structure|tell me about'),
+  words('columns', '字段|列|有哪些字段|哪些列|columns|fields|column'),
+  words('compare', '对比|比较|相比|比一比|对照|vs|vs.|versus|compared to|compared with|compare|comparison|against'),
+  words('grain_day', '按天|按日|每天|每日|日度|逐日|daily|by day|per day|each day'),
+  words('grain_week', '按周|每周|周度|weekly|by week|per week|each week'),
+  words('grain_month', '按月|每月|月度|逐月|各月|每个月|分月|monthly|by month|per month|each month|month by month'),
+  words('grain_quarter', '按季度|按季|每季度|每个季度|季度|各季度|分季度|quarterly|by quarter|per quarter|each quarter'),
+  words('grain_year', '按年|每年|年度|逐年|各年|分年|yearly|annually|by year|per year|each year|annual'),
+  words('trend', '趋势|走势|变化|over time|trend|trends|time series'),
+  words('last', '过去|最近|近|前|last|past|previous|recent|the last|the past'),
+  words('this', '本|今|这个|当前|this|current|so far this'),
+  words('previous', '上|上个|上一个|去|last|previous|prior'),
+  words('yoy', '同比|同比增长|年同比|year over year|year-over-year|yoy|year on year|vs last year|compared to last year'),
+  words('mom', '环比|环比增长|month over month|month-over-month|mom|vs last month|compared to last month'),
+  words('unit_day', '天|日|day|days'),
+  words('unit_week', '周|星期|个星期|week|weeks'),
+  words('unit_month', '个月|月|month|months'),
+  words('unit_quarter', '个季度|季度|季|quarter|quarters'),
+  words('unit_year', '年|岁|year|years'),
+  words('year_suffix', '年'),
+  words('month_suffix', '月'),
+  words('bin', '一组|一档|一段|为一组|为一档|分组|分段|分档|区间|段|档|band|bands|bucket|buckets|bin|bins|interval|intervals|groups of|ranges|brackets|bracket|tiers'),
+  words('every', '每|every|each|of width|width|wide|in steps of|step'),
+  words('chart_bar', '柱状图|柱形图|条形图|柱图|bar chart|bar|bars|column chart'),
+  words('chart_line', '折线图|线图|曲线|趋势图|line chart|line|line graph'),
+  words('chart_pie', '饼图|饼状图|扇形图|pie chart|pie'),
+  words('chart_scatter', '散点图|scatter plot|scatter|scatterplot'),
+  words('chart_histogram', '直方图|histogram'),
+  words('replace', '换成|改成|改为|换为|变成|切换成|switch to|change to|instead|make it|as a'),
+  words('only', '只看|仅看|只|仅|只要|仅限|只算|only|just|limited to|restricted to'),
+  words('also', '再|也|同时|另外|还有|加上|细分|also|as well|additionally|further|too|in addition'),
+  words('among', '中|当中|之中|里|里面|其中|among|of all|out of|within|in'),
+  words('percent_sign', '%|percent|pct'),
+  words('rows', '明细|记录|列表|清单|rows|records|list|show me the'),
+  words(
+    'stop',
+    [
+      '的|了|吗|呢|吧|啊|呀|么|是|是多少|是什么|都|请|请问|帮我|帮忙|给我|我想|我想知道|想知道|告诉我|看看|看一下|看下|查看|查询|查|统计|计算|算|算一下|显示|展示|列出|给出|分析|一下|情况|怎么样|如何|怎样|哪个|哪些|哪|什么|谁|有|有着|的话|这些|那些|那|那么|这|现在|目前|我们|我们的|公司|整体|总体|全部|所有|全体|数据|信息|结果|分别是|各自|对应|相应|里的|中的|上的|所|其|该|个|位|名|人|条|笔|元|美元|块|左右|大约|大概|一共|共|总共|合在一起|以来|及其|它们|它的|他们|她们',
+      'what|what is|what are|what was|what were|whats|what\'s|is|are|was|were|be|the|a|an|of|for|in|on|at|to|with|and|or|do|does|did|me|my|our|we|us|you|show|give|list|tell|please|can|could|would|i|i\'d|like|want|know|find|get|see|display|calculate|compute|how|which|who|there|that|those|these|this|it|its|their|they|them|all|overall|whole|entire|data|value|values|number|amount|have|has|had|use|uses|using|used|pay|pays|paying|paid by|who have|who has|who are|that are|that have|whose|whom|about|as|per cent|here|now|currently|so|also|just|some|any|each one|respectively|look|looking|at the|along|versus the|rate of the|across all|get me|let me|let\'s|lets|break|broken|down|split|into|out|up|them by|based on|based|their|its|his|her|usd|dollars|dollar|\\$|customers who|users who|people|person|persons|folks|ones|group|groups|category|categories|type|types|kind|kinds|segment|segments|level|levels|status|state|flag|field',
+    ].join('|'),
+  ),
+];
+
+/** Every keyword surface with its keywords (a surface may carry several: `last` is `top`-like and a time word). */
+export const keywordSurfaces: ReadonlyMap<string, readonly Keyword[]> = (() => {
+  const map = new Map<string, Keyword[]>();
+  for (const [keyword, surfaces] of table) {
+    for (const surface of surfaces) {
+      const list = map.get(surface) ?? [];
+      if (!list.includes(keyword)) list.push(keyword);
+      map.set(surface, list);
+    }
+  }
+  return map;
+})();
