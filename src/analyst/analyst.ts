@@ -14,7 +14,8 @@ import { interpret, type Cues } from './interpret.js';
 import { joinGraph, type JoinGraph } from './joins.js';
 import { columnLabel, measureLabel, metricLabel, tableLabel } from './labels.js';
 import { createMatcher, type Matcher } from './matcher.js';
-import type { Dimension, Filter, Plan } from './plan.js';
+import type { Dimension, Filter, Measure, Plan } from './plan.js';
+import { analyseMetricSql } from '../dictionary/metric-references.js';
 import { planFromJson, planToJson, type PlanJson } from './plan-json.js';
 import { mergeSchema } from './schema.js';
 import { detectLanguage, type Language } from './text.js';
@@ -93,6 +94,8 @@ export class OfflineAnalyst {
     const context: CompileContext = { dialect: this.source.dialect, quote: (name) => this.source.quoteIdentifier(name), joins: this.joins, tables: this.schema.tables };
     try {
       await this.chooseWidths(plan, context, options.signal);
+      const outside = await this.outsideCoverage(plan, context);
+      if (outside !== undefined) return this.abstain(base, [], [], outside, performance.now() - started);
     } catch (error) {
       return this.failure(base, plan, null, error, performance.now() - started);
     }
@@ -135,6 +138,34 @@ export class OfflineAnalyst {
       const [low, high] = (result.rows[0] ?? []) as [unknown, unknown];
       target.set(niceWidth(Number(low), Number(high)));
     }
+  }
+
+  private readonly coverage = new Map<string, { first: string; last: string } | undefined>();
+
+  /**
+   * A period the data does not reach is not "zero": the analyst says what the data covers instead
+   * (`上周的收入` on monthly bills that end last month).
+   */
+  private async outsideCoverage(plan: Plan, context: CompileContext): Promise<string | undefined> {
+    const filters = plan.intent === 'aggregate' || plan.intent === 'rows' || plan.intent === 'histogram' || plan.intent === 'correlation' ? plan.filters : [];
+    const periods = [...filters.filter((filter) => filter.kind === 'time')];
+    if (plan.intent === 'aggregate' && plan.change !== undefined) periods.push({ kind: 'time', ...plan.change.column, ...plan.change.period }, { kind: 'time', ...plan.change.column, ...plan.change.previous });
+    for (const period of periods) {
+      if (period.kind !== 'time') continue;
+      const key = `${period.table.name}.${period.column.name}`;
+      if (!this.coverage.has(key)) {
+        const column = context.quote(period.column.name);
+        const result = await this.source.query(`SELECT CAST(MIN(${column}) AS DATE), CAST(MAX(${column}) AS DATE) FROM ${context.quote(period.table.name)}`, { maxRows: 1 });
+        const [first, last] = result.rows[0] ?? [];
+        this.coverage.set(key, typeof first === 'string' && typeof last === 'string' ? { first: first.slice(0, 10), last: last.slice(0, 10) } : undefined);
+      }
+      const range = this.coverage.get(key);
+      if (range === undefined) continue;
+      if (period.to <= range.first || period.from > range.last) {
+        return `the data's ${period.column.name} runs from ${range.first} to ${range.last}, so it has nothing for ${period.label}`;
+      }
+    }
+    return undefined;
   }
 
   private async scatterPoints(plan: Extract<Plan, { intent: 'correlation' }>, context: CompileContext): Promise<[number, number][]> {
@@ -193,7 +224,9 @@ export function mergeFollowUp(previous: Plan, current: Plan, cues: Cues): Plan {
     else if (grainOnly) dimensions = [...previous.dimensions.filter((dimension) => dimension.grain === undefined), ...current.dimensions];
     else dimensions = current.dimensions;
   }
-  const replaced = (filter: Filter): boolean => current.filters.some((next) => next.column === filter.column);
+  // A filter on the column a new measure is about goes (`流失率呢` after `流失了多少` drops Churn = Yes).
+  const measured = new Set(namesMeasure ? measures.flatMap(measureColumns) : []);
+  const replaced = (filter: Filter): boolean => current.filters.some((next) => next.column === filter.column) || measured.has(filter.column.name.toLowerCase());
   const filters = [...previous.filters.filter((filter) => !replaced(filter)), ...current.filters];
   const merged: Plan = { intent: 'aggregate', measures, dimensions, filters, having: current.having.length > 0 ? current.having : previous.having };
   const order = current.order ?? (dimensions === previous.dimensions ? previous.order : undefined);
@@ -205,6 +238,15 @@ export function mergeFollowUp(previous: Plan, current: Plan, cues: Cues): Plan {
   const change = current.change ?? previous.change;
   if (change !== undefined) merged.change = change;
   return merged;
+}
+
+function measureColumns(measure: Measure): string[] {
+  if (measure.kind === 'metric') {
+    const analysis = analyseMetricSql(measure.metric.sql);
+    return analysis.ok ? analysis.references.map((reference) => reference.column.toLowerCase()) : [];
+  }
+  if (measure.kind === 'share') return measure.condition.map((filter) => filter.column.name.toLowerCase());
+  return [];
 }
 
 /** A round bin width giving about ten bins between `low` and `high`. */

@@ -60,6 +60,8 @@ export function measureName(measure: Measure): string {
       return 'share';
     case 'distribution':
       return 'share';
+    case 'portion':
+      return `${measureName(measure.of)}_share`;
     case 'aggregate': {
       if (measure.column === undefined) return 'count';
       if (measure.fn === 'percentile') return `p${Math.round((measure.percentile ?? 0) * 100)}_${measure.column.name}`;
@@ -117,6 +119,12 @@ class QueryBuilder {
 
   /** A filter as a condition: joined when many-to-one, else as a semi-join through the path. */
   condition(filter: Filter): string {
+    if (filter.kind === 'exists') {
+      const path = this.context.joins.path(this.base, filter.table);
+      if (path === undefined || path.length === 0) throw new CompileError(`${filter.table.name} is not related to ${this.base.name}`);
+      const condition = this.semiJoin(path, filter);
+      return filter.negate ? `NOT (${condition})` : condition;
+    }
     if (this.canJoin(filter.table)) return filterCondition(filter, this.column(filter), this.context);
     const path = this.context.joins.path(this.base, filter.table);
     if (path === undefined || path.length === 0) throw new CompileError(`${filter.table.name} is not related to ${this.base.name}`);
@@ -167,6 +175,8 @@ function filterCondition(filter: Filter, column: string, context: CompileContext
       return `${column} IS ${filter.negate ? 'NOT ' : ''}NULL`;
     case 'time':
       return `${column} >= ${dateLiteral(filter.from, context)} AND ${column} < ${dateLiteral(filter.to, context)}`;
+    case 'exists':
+      return `${column} IS NOT NULL`;
   }
 }
 
@@ -222,6 +232,7 @@ function aggregateSql(measure: Extract<Measure, { kind: 'aggregate' }>, column: 
 }
 
 function tableOfMeasure(measure: Measure, context: CompileContext): TableEntry {
+  if (measure.kind === 'portion') return tableOfMeasure(measure.of, context);
   if (measure.kind !== 'metric') return measure.table;
   const names = metricTables(measure.metric);
   const tables = names
@@ -277,6 +288,10 @@ function measureSql(measure: Measure, builder: QueryBuilder, context: CompileCon
     }
     case 'distribution':
       return 'COUNT(*) * 1.0 / SUM(COUNT(*)) OVER ()';
+    case 'portion': {
+      const inner = measureSql(measure.of, builder, context);
+      return `${inner} * 1.0 / SUM(${inner}) OVER ()`;
+    }
   }
 }
 
@@ -296,6 +311,14 @@ function compileAggregate(plan: AggregatePlan, context: CompileContext, filters:
     }
   }
   const measureExpressions: string[] = [];
+  // The same number asked twice (`逾期率最高…逾期率是多少`, `总收入` and `收入`) is one column.
+  const expressions = plan.measures.map((measure) => measureSql(measure, builder, context));
+  const keep = plan.measures.filter((_, index) => expressions.indexOf(expressions[index] as string) === index);
+  if (keep.length < plan.measures.length) {
+    plan.measures.splice(0, plan.measures.length, ...keep);
+    plan.having.splice(0, plan.having.length, ...plan.having.filter((having) => having.measure < keep.length));
+    if (plan.order !== undefined && 'measure' in plan.order.by && plan.order.by.measure >= keep.length) plan.order = { ...plan.order, by: { measure: 0 } };
+  }
   for (const measure of plan.measures) {
     const name = uniqueName(measureName(measure), taken);
     const expression = measureSql(measure, builder, context);
@@ -333,17 +356,37 @@ function compileChange(plan: AggregatePlan, context: CompileContext): CompiledQu
   const quote = context.quote;
   const dimensionNames = current.columns.slice(0, plan.dimensions.length);
   const measureNames = current.columns.slice(plan.dimensions.length);
+  const growth = (name: string): string => `(c.${quote(name)} - p.${quote(name)}) * 1.0 / NULLIF(p.${quote(name)}, 0) AS ${quote(`${name}_change`)}`;
   const select = [
     ...dimensionNames.map((name) => `c.${quote(name)}`),
-    ...measureNames.flatMap((name) => [
-      `c.${quote(name)} AS ${quote(`${name}_current`)}`,
-      `p.${quote(name)} AS ${quote(`${name}_previous`)}`,
-      `(c.${quote(name)} - p.${quote(name)}) * 1.0 / NULLIF(p.${quote(name)}, 0) AS ${quote(`${name}_change`)}`,
-    ]),
+    ...measureNames.flatMap((name) =>
+      change.growthOnly ? [growth(name)] : [`c.${quote(name)} AS ${quote(`${name}_current`)}`, `p.${quote(name)} AS ${quote(`${name}_previous`)}`, growth(name)],
+    ),
   ];
-  const on = dimensionNames.length === 0 ? '1 = 1' : dimensionNames.map((name) => `c.${quote(name)} = p.${quote(name)}`).join(' AND ');
+  // A time grain is compared with the same period a year (or a period) earlier, not with itself.
+  const shift = monthsBetween(change.previous.from, change.period.from);
+  const on =
+    dimensionNames.length === 0
+      ? '1 = 1'
+      : dimensionNames
+          .map((name, index) =>
+            plan.dimensions[index]?.grain !== undefined ? `c.${quote(name)} = ${addMonths(`p.${quote(name)}`, shift, context.dialect)}` : `c.${quote(name)} = p.${quote(name)}`,
+          )
+          .join(' AND ');
   const sql = `SELECT ${select.join(', ')} FROM (${current.sql}) c LEFT JOIN (${previous.sql}) p ON ${on}${dimensionNames.length > 0 ? ` ORDER BY ${dimensionNames.map((_, index) => index + 1).join(', ')}` : ''}`;
-  return { sql, columns: [...dimensionNames, ...measureNames.flatMap((name) => [`${name}_current`, `${name}_previous`, `${name}_change`])] };
+  return { sql, columns: [...dimensionNames, ...measureNames.flatMap((name) => (change.growthOnly ? [`${name}_change`] : [`${name}_current`, `${name}_previous`, `${name}_change`]))] };
+}
+
+function monthsBetween(from: string, to: string): number {
+  const left = new Date(`${from}T00:00:00Z`);
+  const right = new Date(`${to}T00:00:00Z`);
+  return (right.getUTCFullYear() - left.getUTCFullYear()) * 12 + right.getUTCMonth() - left.getUTCMonth();
+}
+
+function addMonths(expression: string, months: number, dialect: SqlDialect): string {
+  if (dialect === 'mysql') return `DATE_ADD(${expression}, INTERVAL ${months} MONTH)`;
+  if (dialect === 'postgres') return `CAST(${expression} + INTERVAL '${months} months' AS DATE)`;
+  return `CAST(${expression} + INTERVAL ${months} MONTH AS DATE)`;
 }
 
 export function compile(plan: Plan, context: CompileContext): CompiledQuery | undefined {
@@ -387,6 +430,9 @@ export function compile(plan: Plan, context: CompileContext): CompiledQuery | un
     case 'missing': {
       const columns = plan.columns.length > 0 ? plan.columns.map((ref) => ref.column) : plan.table.columns;
       const table = quote(plan.table.name);
+      if (plan.columns.length === 1 && columns[0] !== undefined) {
+        return { sql: `SELECT COUNT(*) - COUNT(${quote(columns[0].name)}) AS ${quote('missing')} FROM ${table}`, columns: ['missing'] };
+      }
       const parts = columns.map((column) => `SELECT ${stringLiteral(column.name)} AS ${quote('column_name')}, COUNT(*) - COUNT(${quote(column.name)}) AS ${quote('missing')} FROM ${table}`);
       return { sql: parts.join(' UNION ALL '), columns: ['column_name', 'missing'] };
     }

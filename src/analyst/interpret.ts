@@ -13,7 +13,7 @@ import type { ChartType, ColumnRef, Dimension, Filter, Grain, Having, Measure, P
 import { isMeasureColumn, isNumeric, isTemporal } from './schema.js';
 import { hasKeyword, isStop, mentionedTables, settleValue, toSlots, type Slot, type SlotState, type ValueOption } from './slots.js';
 import { normalize } from './text.js';
-import { calendarWindow, lastWindow, previousWindow, shiftWindow, thisWindow, type Window } from './time.js';
+import { calendarWindow, lastWindow, previousWeek, previousWindow, shiftWindow, thisWeek, thisWindow, type Window } from './time.js';
 import { joinGraph, type JoinGraph } from './joins.js';
 
 export interface InterpretContext {
@@ -50,8 +50,13 @@ class Abstain extends Error {
 }
 
 /** English ordinals and `p90` as plain numbers before matching: `90th percentile` → `90 percentile`. */
+const monthNames = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const monthPattern = /\b(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s+(?:of\s+)?(\d{4})\b/g;
+
 function prepare(text: string): string {
   return text
+    .replace(monthPattern, (_match, month: string, year: string) => `${year}-${String(monthNames.indexOf(month.slice(0, 3)) + 1).padStart(2, '0')}`)
+    .replace(/\bq([1-4])\s+(?:of\s+)?(\d{4})\b/g, '$2 q$1')
     .replace(/\bp(\d{1,2})\b/g, '$1 percentile')
     .replace(/(\d+)(?:st|nd|rd|th)\b/g, '$1')
     .replace(/(\d+)-(month|year|day|week|dollar|usd)/g, '$1 $2')
@@ -81,7 +86,7 @@ export function interpret(question: string, context: InterpretContext): Interpre
 }
 
 /** Single characters and English fragments that carry no meaning of their own when left over. */
-const ignorableLeftovers = /^([的了吗呢吧啊呀么是都请把被让给对从向在和与及或还就也又再很更而且但如则那这哪谁怎用使得着过来去到上下中内外后里其每些个位名条笔次家种类项件多少几共总为按各占比率数值表列行哪]|[a-z]|'s|s)$/u;
+const ignorableLeftovers = /^([第的了吗呢吧啊呀么是都请把被让给对从向在和与及或还就也又再很更而且但如则那这哪谁怎用使得着过来去到上下中内外后里其每些个位名条笔次家种类项件多少几共总为按各占比率数值表列行哪]|[a-z]|'s|s)$/u;
 
 const grainKeywords: [Keyword, Grain][] = [
   ['grain_day', 'day'],
@@ -165,15 +170,17 @@ class Reader {
     this.readGroups();
     this.readComparisons();
     this.readNulls();
+    this.prepareValues();
     this.readCompareValues();
     this.readValueFilters();
     const rows = this.readRows();
-    if (rows === undefined) this.readLeftoverDimensions();
     if (rows !== undefined) {
       this.checkAllUsed();
       return { status: 'planned', plan: rows, cues: this.cues(false) };
     }
     this.readMeasures();
+    this.readLeftoverDimensions();
+    this.readDefaultMeasures();
     this.readOrdering();
     this.readHaving();
     this.checkAllUsed();
@@ -380,7 +387,9 @@ class Reader {
       }
       // The distribution of a category is its counts: read on as an aggregate grouped by it.
     }
-    if (this.has('distinct_values') && !this.hasMeasureWords()) {
+    const listing = this.has('rows') && !this.hasMeasureWords() && this.columnsMentioned().length === 1 && this.slots.every(({ slot }) => slot.kind !== 'value' && slot.kind !== 'number' && slot.kind !== 'date');
+    if ((this.has('distinct_values') || listing) && !this.hasMeasureWords()) {
+      this.indexesWith('rows').forEach((index) => this.use(index));
       const columns = this.columnsMentioned();
       if (columns.length === 1 && columns[0] !== undefined) {
         this.use(...this.indexesWith('distinct_values'), columns[0].index);
@@ -462,6 +471,16 @@ class Reader {
           this.use(index + 1, index + 2);
         }
         if (hasKeyword(this.slots[index + 1], 'unit_year')) this.use(index + 1);
+        // `2026年前三个季度`: the first N periods of that year.
+        const first = this.at(index + 2);
+        const firstUnit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[index + 3], keyword))?.[1];
+        if (part.month === undefined && part.quarter === undefined && hasKeyword(this.slots[index + 1], 'top') && first?.kind === 'number' && (firstUnit === 'month' || firstUnit === 'quarter')) {
+          const months = first.value * (firstUnit === 'quarter' ? 3 : 1);
+          const year = calendarWindow(slot.year);
+          this.windows.push({ ...year, ...shiftEnd(year.from, months) });
+          this.use(index, index + 1, index + 2, index + 3);
+          continue;
+        }
         this.windows.push(calendarWindow(slot.year, part));
         this.use(index);
         continue;
@@ -485,6 +504,9 @@ class Reader {
         if (unit === 'month' || unit === 'quarter' || unit === 'year') {
           this.windows.push(hasKeyword(state, 'this') ? thisWindow(today, unit) : previousWindow(today, unit));
           this.use(index, unitIndex);
+        } else if (unit === 'week') {
+          this.windows.push(hasKeyword(state, 'this') ? thisWeek(today) : previousWeek(today));
+          this.use(index, unitIndex);
         }
       }
     }
@@ -492,12 +514,31 @@ class Reader {
     const mom = this.indexesWith('mom');
     if (yoy.length > 0 || mom.length > 0) {
       const column = this.temporalColumn();
-      const period = this.windows.pop() ?? previousWindow(today, yoy.length > 0 ? 'year' : 'month');
-      const months = yoy.length > 0 ? -12 : -monthsOf(period);
-      this.change = { kind: yoy.length > 0 ? 'yoy' : 'mom', column, period, previous: shiftWindow(period, months) };
-      this.use(...yoy, ...mom);
+      // Two periods named (`Q3 2026 … Q3 2025`): the later against the earlier.
+      const named = [...this.windows].sort((left, right) => left.from.localeCompare(right.from));
+      const explicitPrevious = named.length === 2 ? named[0] : undefined;
+      if (named.length === 2) this.windows.length = 0;
+      const period = (named.length === 2 ? named[1] : this.windows.pop()) ?? previousWindow(today, yoy.length > 0 ? 'year' : 'month');
+      const months = explicitPrevious !== undefined ? -monthsBetweenIso(explicitPrevious.from, period.from) : yoy.length > 0 ? -12 : -monthsOf(period);
+      const growth = this.indexesWith('growth');
+      this.change = { kind: yoy.length > 0 ? 'yoy' : 'mom', column, period, previous: shiftWindow(period, months), growthOnly: growth.length > 0 };
+      this.use(...yoy, ...mom, ...growth);
     }
-    if (this.windows.length > 0) {
+    if (this.windows.length > 1) {
+      // `2025年和2026年的逾期率`: the periods side by side, grouped at their own grain.
+      const sorted = [...this.windows].sort((left, right) => left.from.localeCompare(right.from));
+      const months = sorted.map(monthsOf);
+      const contiguous = sorted.every((window, index) => index === 0 || window.from === sorted[index - 1]?.to);
+      const grain: Grain | undefined = months.every((count) => count === 12) ? 'year' : months.every((count) => count === 3) ? 'quarter' : months.every((count) => count === 1) ? 'month' : undefined;
+      if (!contiguous || grain === undefined) throw new Abstain('several periods that do not follow each other; ask for them one at a time');
+      const column = this.temporalColumn();
+      const first = sorted[0] as Window;
+      const last = sorted[sorted.length - 1] as Window;
+      this.filters.push({ kind: 'time', ...column, from: first.from, to: last.to, label: `${first.from} – ${last.label.split(' – ')[1] ?? last.to}` });
+      this.addDimension({ ...column, grain });
+      this.indexesWith('and').forEach((index) => this.use(index));
+      this.indexesWith('compare').forEach((index) => this.use(index));
+    } else if (this.windows.length === 1) {
       const column = this.temporalColumn();
       for (const window of this.windows) this.filters.push({ kind: 'time', ...column, ...window });
     }
@@ -524,6 +565,42 @@ class Reader {
       this.addDimension({ ...this.temporalColumn(), grain: 'month' });
     } else {
       this.use(...trend);
+    }
+    // `是否老年`, `是否开通技术支持`, `whether they have phone service`: the flag's column groups.
+    for (const index of this.indexesWith('whether')) {
+      const at = this.next(index, ['have']);
+      const slot = this.at(at);
+      if (this.isUsed(at) || (slot?.kind !== 'value' && slot?.kind !== 'column')) continue;
+      const ref = slot.kind === 'column' ? this.columnOf(at) : settleValue(this.slots, at, this.tables)[0];
+      if (ref === undefined) continue;
+      this.use(index, at);
+      for (let between = index + 1; between < at; between++) this.use(between);
+      // `是否开通技术支持`: the column may follow the value word.
+      const after = this.next(at);
+      if (this.at(after)?.kind === 'column' && this.columnOf(after)?.column === ref.column) this.use(after);
+      const group = this.previous(index);
+      if (hasKeyword(this.slots[group], 'group') || hasKeyword(this.slots[group], 'and')) this.use(group);
+      this.addDimension({ table: ref.table, column: ref.column });
+    }
+    // `收入最高的三个月`, `which 5 months had the lowest revenue`, `哪个季度`: periods ranked.
+    const ranks = this.slots.some((state) => ['highest', 'lowest', 'top', 'bottom', 'desc', 'asc'].some((keyword) => hasKeyword(state, keyword as Keyword)));
+    if (ranks) {
+      for (const [index, state] of this.slots.entries()) {
+        const unit = unitKeywords.find(([keyword]) => hasKeyword(state, keyword))?.[1];
+        if (unit === undefined || state.used) continue;
+        const before = this.at(index - 1);
+        const which = this.slots[index - 1]?.slot.text;
+        if (before?.kind === 'number' && !this.isUsed(index - 1)) {
+          this.limit = before.value;
+          this.use(index - 1, index);
+        } else if (which !== undefined && /^(哪|哪个|哪一个|which|what)$/.test(which)) {
+          this.limit = 1;
+          this.use(index);
+        } else {
+          continue;
+        }
+        this.addDimension({ ...this.temporalColumn(), grain: unit });
+      }
     }
     for (const index of this.indexesWith('group')) {
       let at = this.next(index);
@@ -632,6 +709,9 @@ class Reader {
     }
   }
 
+  /** Value slots made from `have` + a yes/no column, with whether the `have` was negated. */
+  private readonly haveMarks = new Map<number, boolean>();
+
   private readonly pendingHaving: { slotIndex: number; op: '>' | '>=' | '<' | '<=' | '='; value: number }[] = [];
 
   private isBetweenContext(index: number): boolean {
@@ -693,11 +773,13 @@ class Reader {
       const column = this.columnOf(at);
       if (column === undefined) continue;
       let negate = notNull;
-      // `不为空` may be read as `不` + `为空`.
-      const not = this.previous(index);
-      if (hasKeyword(this.slots[not], 'not') && !this.isUsed(not)) {
-        negate = !negate;
-        this.use(not);
+      // `不为空` may be read as `不` + `为空`; `不算总费用为空的` negates the whole condition.
+      for (const not of [this.previous(index), this.previous(Math.min(at, index))]) {
+        if (hasKeyword(this.slots[not], 'not') && !this.isUsed(not)) {
+          negate = !negate;
+          this.use(not);
+          break;
+        }
       }
       this.use(index, at);
       if (hasKeyword(this.slots[before + 1], 'eq')) this.use(before + 1);
@@ -751,20 +833,62 @@ class Reader {
     }
   }
 
+  /**
+   * Columns that stand for one of their values become value slots: a word naming both a column and a
+   * value (`流失`), a synonym containing a value's synonym (`老年用户`), and a yes/no column after
+   * `有`/`have`/`with` (`有 dependents`, `customers who have tech support`) or its negation.
+   */
+  private prepareValues(): void {
+    for (const [index, state] of this.slots.entries()) {
+      const slot = state.slot;
+      if (state.used || slot.kind !== 'column' || this.isGroupedAt(index)) continue;
+      const had = this.haveBefore(index);
+      if (had !== undefined) {
+        const ref = this.columnOf(index);
+        const affirmative = ref === undefined ? undefined : affirmativeValue(ref);
+        if (ref !== undefined && affirmative !== undefined) {
+          this.use(...had.indexes);
+          this.haveMarks.set(index, had.negated);
+          const negate = had.negated !== affirmative.negate;
+          this.slots[index] = { slot: { kind: 'value', options: [{ ...ref, value: affirmative.value, strength: 'synonym' }], negate, text: slot.text }, used: false };
+          continue;
+        }
+      }
+      if (slot.values.length > 0) {
+        this.slots[index] = { slot: { kind: 'value', options: slot.values, negate: false, text: slot.text }, used: false };
+        continue;
+      }
+      const implied = this.impliedValue(index);
+      if (implied !== undefined) this.slots[index] = { slot: { kind: 'value', options: [implied], negate: false, text: slot.text }, used: false };
+    }
+  }
+
+  /** `有`/`have`/`with` right before a column (stop words between), and whether `not`/`没有` negates it. */
+  private haveBefore(index: number): { indexes: number[]; negated: boolean } | undefined {
+    const at = this.previous(index);
+    // `have both phone service and internet service`: the second column shares the first one's `have`.
+    if (hasKeyword(this.slots[at], 'and')) {
+      const before = this.previous(at);
+      const slot = this.at(before);
+      if (slot?.kind === 'value' && this.haveMarks.has(before)) return { indexes: [at], negated: this.haveMarks.get(before) ?? false };
+    }
+
+    if (at < 0 || this.isUsed(at)) return undefined;
+    if (hasKeyword(this.slots[at], 'have')) {
+      const before = this.previous(at);
+      const negated = hasKeyword(this.slots[before], 'not') && !this.isUsed(before);
+      return { indexes: negated ? [at, before] : [at], negated };
+    }
+    if (hasKeyword(this.slots[at], 'not') && (this.slots[at]?.slot.text === '没有' || this.slots[at]?.slot.text === 'without' || this.slots[at]?.slot.text === 'no')) {
+      return { indexes: [at], negated: true };
+    }
+    return undefined;
+  }
+
   private readValueFilters(): void {
     for (const [index, state] of this.slots.entries()) {
       if (state.used) continue;
-      let slot = state.slot;
-      if (slot.kind === 'column' && slot.values.length > 0 && !this.isGroupedAt(index)) {
-        // A word that names both a column and one of its values (`流失`) is the value here.
-        slot = { kind: 'value', options: slot.values, negate: false, text: slot.text };
-        this.slots[index] = { slot, used: false };
-      } else if (slot.kind === 'column') {
-        const implied = this.impliedValue(index);
-        if (implied === undefined) continue;
-        slot = { kind: 'value', options: [implied], negate: false, text: slot.text };
-        this.slots[index] = { slot, used: false };
-      }
+      const slot = state.slot;
       if (slot.kind !== 'value') continue;
       const options = settleValue(this.slots, index, this.tables);
       const columns = [...new Set(options.map((option) => option.column))];
@@ -831,6 +955,17 @@ class Reader {
       this.use(index);
       this.addDimension(ref);
     }
+    // `账单总额最高的5个客户`: ranking an entity groups by its key.
+    const ranks = this.slots.some((state) => ['highest', 'lowest', 'top', 'bottom'].some((keyword) => hasKeyword(state, keyword as Keyword)));
+    const counted = this.slots.some((state) => state.slot.kind === 'number' && !state.used);
+    const entity = this.tableMentioned();
+    if (this.dimensions.length === 0 && ranks && counted && this.measures.length > 0 && entity !== undefined && entity.table.primaryKey.length === 1) {
+      const key = entity.table.columns.find((column) => column.name === entity.table.primaryKey[0]);
+      if (key !== undefined) {
+        this.use(entity.index);
+        this.addDimension({ table: entity.table, column: key });
+      }
+    }
   }
 
   // ---------------------------------------------------------------- rows
@@ -873,22 +1008,17 @@ class Reader {
         this.use(index);
       }
     });
-    const hasGroups = this.dimensions.length > 0;
+    const hasGroups = this.dimensions.length > 0 || this.columnsMentioned().some(({ ref }) => !isMeasureColumn(ref.table, ref.column) && !isTemporal(ref.column));
     for (const [keyword, fn] of aggregateKeywords) {
       for (const index of this.indexesWith(keyword)) {
-        const column = this.aggregateTarget(index);
+        const column = this.aggregateTarget(index) ?? this.aggregateTarget(index, true);
         if (column === undefined) continue;
-        const measure: Measure = { kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column };
         if (fn === 'percentile') {
-          const number = [this.previous(index), this.next(index), this.previous(this.previous(index))].find((at) => this.at(at)?.kind === 'number' && !this.isUsed(at));
-          if (number === undefined) throw new Abstain('which percentile? Say, for example, "the 90th percentile"');
-          const value = (this.at(number) as Extract<Slot, { kind: 'number' }>).value;
-          if (!(value > 0 && value < 100)) throw new Abstain(`a percentile is between 0 and 100, not ${value}`);
-          measure.percentile = value / 100;
-          this.use(number);
+          for (const percentile of this.percentilesNear(index)) this.measures.push({ kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column, percentile });
+        } else {
+          this.measures.push({ kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column });
         }
         this.use(index, column.index);
-        this.measures.push(measure);
       }
     }
     // `最高月费` with no groups is the maximum; with groups, `最高` orders instead (readOrdering).
@@ -912,51 +1042,161 @@ class Reader {
       this.indexesWith('count').forEach((count) => this.use(count));
       this.measures.push({ kind: 'aggregate', fn: 'count_distinct', table: column.table, column: column.column });
     }
+    this.readHowMuch();
+    this.readReplacedMeasures();
+  }
+
+  /**
+   * After groups are known: a share, numeric columns named without an aggregate (the average of an
+   * attribute, the sum of a fact), and the count that `how many` or nothing at all asks for.
+   */
+  private readDefaultMeasures(): void {
     const share = this.indexesWith('share');
     if (share.length > 0) {
       this.use(...share);
-      this.indexesWith('among').forEach((index) => this.use(index));
       this.measures.push(this.shareMeasure(share[0] ?? 0));
+      this.indexesWith('among').forEach((index) => this.use(index));
     }
-    // Numeric columns named without an aggregate: the average of an attribute, the sum of a fact.
     for (const { index, ref } of this.columnsMentioned()) {
       if (!isMeasureColumn(ref.table, ref.column)) continue;
       this.use(index);
       this.measures.push({ kind: 'aggregate', fn: this.context.joins.isFactTable(ref.table) ? 'sum' : 'avg', table: ref.table, column: ref.column });
     }
+    this.readExists();
     const counts = this.indexesWith('count');
-    if (this.measures.length === 0 || counts.length > 0) {
-      this.use(...counts);
-      const entity = this.tableMentioned();
+    const entity = this.tableMentioned();
+    // `多少个用户` counts users even beside other measures; a bare `多少` (`分别是多少`) asks for the others.
+    const countsEntity = entity !== undefined && counts.some((index) => Math.abs(index - entity.index) <= 2);
+    this.use(...counts);
+    if (this.measures.length === 0 || countsEntity) {
       if (entity !== undefined) this.use(entity.index);
-      if (this.measures.length === 0 || counts.length > 0) {
-        if (this.measures.length > 0 && counts.length > 0 && entity === undefined) return;
-        const table = entity?.table ?? this.countTable();
-        if (table === undefined) throw new Abstain('what should be counted or measured?');
-        this.defaultMeasure = counts.length === 0 && entity === undefined;
-        this.measures.push({ kind: 'aggregate', fn: 'count', table });
-      }
+      const table = entity?.table ?? this.countTable();
+      if (table === undefined) throw new Abstain('what should be counted or measured?');
+      this.defaultMeasure = counts.length === 0;
+      this.measures.push({ kind: 'aggregate', fn: 'count', table });
     }
     // Whatever table is still named sets what is counted, and is otherwise read.
-    const entity = this.tableMentioned();
-    if (entity !== undefined) this.use(entity.index);
+    const left = this.tableMentioned();
+    if (left !== undefined) this.use(left.index);
   }
 
-  /** The nearest numeric column to an aggregate word: after it first, then before. */
-  private aggregateTarget(index: number): { index: number; ref: ColumnRef } | undefined {
-    for (let at = index + 1; at <= Math.min(this.slots.length - 1, index + 4); at++) {
+  /**
+   * Two tables named for one count (`customers who have no bills`, `在用户信息表里却不在付费信息表里`):
+   * the first is counted, the others are conditions of having (or not having) rows there.
+   */
+  private readExists(): void {
+    const tables = this.slots.map((state, index) => ({ state, index })).filter(({ state }) => state.slot.kind === 'table' && !state.used);
+    if (tables.length < 2) return;
+    const [first, ...others] = tables;
+    if (first === undefined || first.state.slot.kind !== 'table') return;
+    const entity = first.state.slot.options[0];
+    if (entity === undefined) return;
+    for (const other of others) {
+      if (other.state.slot.kind !== 'table') continue;
+      const table = other.state.slot.options.find((option) => option !== entity);
+      if (table === undefined) continue;
+      const path = this.context.joins.path(entity, table);
+      const edge = path?.[path.length - 1];
+      if (path === undefined || edge === undefined) continue;
+      let negate = false;
+      for (let at = other.index - 1; at >= Math.max(0, other.index - 3); at--) {
+        if (hasKeyword(this.slots[at], 'not')) {
+          negate = true;
+          this.use(at);
+          break;
+        }
+      }
+      const column = table.columns.find((candidate) => candidate.name === edge.toColumns[0]);
+      if (column === undefined) continue;
+      this.use(other.index);
+      this.filters.push({ kind: 'exists', table, column, negate });
+    }
+  }
+
+  /** `how much did we bill`: the sum of the one money column of the table named (or in play). */
+  private readHowMuch(): void {
+    for (const index of this.indexesWith('how_much')) {
+      if (this.measures.length > 0) {
+        this.use(index);
+        continue;
+      }
+      const entity = this.tableMentioned();
+      const tables = entity !== undefined ? [entity.table] : this.context.schema.tables.filter((table) => this.tables.has(table.name));
+      const money = tables.flatMap((table) => table.columns.filter((column) => isMeasureColumn(table, column) && /usd|\$|元|cny|rmb|eur|dollar/i.test(column.unit ?? '')).map((column) => ({ table, column })));
+      const facts = money.filter((ref) => this.context.joins.isFactTable(ref.table));
+      const pool = facts.length > 0 ? facts : money;
+      if (pool.length !== 1 || pool[0] === undefined) continue;
+      this.use(index);
+      if (entity !== undefined) this.use(entity.index);
+      this.measures.push({ kind: 'aggregate', fn: 'sum', table: pool[0].table, column: pool[0].column });
+    }
+  }
+
+  /** `平均月费换成流失率`: the measure before `换成` is the one being replaced. */
+  private readReplacedMeasures(): void {
+    const replace = this.slots.findIndex((state) => hasKeyword(state, 'replace'));
+    if (replace < 0 || this.measures.length < 2) return;
+    const before = this.slots.slice(0, replace).filter((state) => state.slot.kind === 'metric' || state.slot.kind === 'column');
+    if (before.length === 0) return;
+    // The first measure was named before the word: drop it.
+    this.measures.shift();
+  }
+
+  /**
+   * The nearest numeric column to an aggregate word: after it first, then before. With `shared`, a
+   * column another aggregate or a filter already uses (`月费的最小值、最大值和平均值`).
+   */
+  private aggregateTarget(index: number, shared = false): { index: number; ref: ColumnRef } | undefined {
+    const numericAt = (at: number): ColumnRef | undefined => {
+      if (!shared) return this.numericColumnAt(at);
+      const slot = this.at(at);
+      if (slot?.kind !== 'column') return undefined;
+      const ref = this.columnOf(at);
+      return ref !== undefined && isNumeric(ref.column) ? ref : undefined;
+    };
+    const reach = shared ? 8 : 4;
+    for (let at = index + 1; at <= Math.min(this.slots.length - 1, index + reach); at++) {
       if (isStop(this.slots[at]) || hasKeyword(this.slots[at], 'among') || hasKeyword(this.slots[at], 'distinct')) continue;
-      const ref = this.numericColumnAt(at);
+      const ref = numericAt(at);
       if (ref !== undefined) return { index: at, ref };
       if (this.at(at)?.kind === 'column' || this.at(at)?.kind === 'metric') break;
     }
-    for (let at = index - 1; at >= Math.max(0, index - 4); at--) {
+    for (let at = index - 1; at >= Math.max(0, index - reach); at--) {
       if (isStop(this.slots[at])) continue;
-      const ref = this.numericColumnAt(at);
+      const ref = numericAt(at);
       if (ref !== undefined) return { index: at, ref };
       if (this.at(at)?.kind === 'column' || this.at(at)?.kind === 'metric') break;
     }
     return undefined;
+  }
+
+  /** `90分位`, `the 25th and 75th percentiles`, `percentile 90`: fractions, in the order written. */
+  private percentilesNear(index: number): number[] {
+    const numbers: number[] = [];
+    const take = (at: number): boolean => {
+      const slot = this.at(at);
+      if (slot?.kind !== 'number' || this.isUsed(at)) return false;
+      if (!(slot.value > 0 && slot.value < 100)) throw new Abstain(`a percentile is between 0 and 100, not ${slot.value}`);
+      numbers.unshift(slot.value / 100);
+      this.use(at);
+      return true;
+    };
+    let at = this.previous(index, ['percent_sign', 'unit_day']);
+    if (take(at)) {
+      // `25th and 75th percentiles`: more numbers joined by `and` before.
+      for (;;) {
+        const joiner = this.previous(at);
+        if (!hasKeyword(this.slots[joiner], 'and')) break;
+        const before = this.previous(joiner);
+        if (!take(before)) break;
+        this.use(joiner);
+        at = before;
+      }
+      return numbers;
+    }
+    const after = this.next(index);
+    if (take(after)) return numbers;
+    throw new Abstain('which percentile? Say, for example, "the 90th percentile"');
   }
 
   /** What `how many` counts when no table is named: the finest-grained table in play, else the hub. */
@@ -971,8 +1211,16 @@ class Reader {
    * one but with groups, each group's share of all rows.
    */
   private shareMeasure(shareIndex: number): Measure {
-    const conditions = this.filters.filter((filter) => filter.kind !== 'time');
+    const conditions = this.filters.filter((filter) => filter.kind !== 'time' && filter.kind !== 'exists');
     const table = this.tableMentioned()?.table;
+    if (conditions.length === 0 && this.dimensions.length > 0) {
+      // `各支付方式的收入占总收入的比例`: each group's part of an additive measure's total.
+      const additive = this.measures.findIndex(isAdditive);
+      if (additive >= 0) {
+        const [measure] = this.measures.splice(additive, 1);
+        return { kind: 'portion', of: measure as Measure };
+      }
+    }
     if (conditions.length === 0) {
       if (this.dimensions.length === 0) throw new Abstain('a share of what? Name a group or a condition, e.g. "女性用户占比"');
       return { kind: 'distribution', table: table ?? this.countTable() ?? (this.dimensions[0] as Dimension).table };
@@ -1052,8 +1300,8 @@ class Reader {
       this.has('also') ||
       this.has('only') ||
       this.has('replace') ||
-      /(^|\s)(那|那么|那就|and|what about|how about|also|then|now)(\s|$)|呢\s*$|^那/.test(text) ||
-      /^(and|what about|how about|那)/.test(text);
+      /(^|\s)(那|那么|那就|and|what about|how about|also|then|now|其中|这些|这其中|它们|of them|of those|among them|among those)(\s|$)|呢\s*$|^那/.test(text) ||
+      /^(and|what about|how about|那|其中)/.test(text);
     return { defaultMeasure, also: this.has('also'), followUp };
   }
 
@@ -1075,6 +1323,39 @@ class Reader {
   private defaultMeasure = false;
 }
 
+/** A measure whose groups add up to its total (a sum or a count), so that a group's part of it is meaningful. */
+function isAdditive(measure: Measure): boolean {
+  if (measure.kind === 'aggregate') return measure.fn === 'sum' || measure.fn === 'count' || (measure.fn === 'count_distinct' && false);
+  if (measure.kind === 'metric') return /^\s*(sum|count)\s*\(\s*(?!distinct)/i.test(measure.metric.sql);
+  return false;
+}
+
+/** [from, from + months), labelled. */
+function shiftEnd(from: string, months: number): { to: string; label: string } {
+  const start = new Date(`${from}T00:00:00Z`);
+  const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + months, 1));
+  const last = new Date(end.getTime() - 86_400_000);
+  return { to: end.toISOString().slice(0, 10), label: `${from} – ${last.toISOString().slice(0, 10)}` };
+}
+
+const affirmativeTexts = new Set(['yes', 'y', 'true', 't', '1']);
+const negativeTexts = new Set(['no', 'n', 'false', 'f', '0', 'none']);
+
+/** The value meaning "has it": `Yes`/`true`/`1`, else "not the No value" (InternetService ≠ 'No'). */
+function affirmativeValue(ref: ColumnRef): { value: ValueEntry; negate: boolean } | undefined {
+  const yes = ref.column.values.find((value) => affirmativeTexts.has(value.value.toLowerCase()));
+  if (yes !== undefined) return { value: yes, negate: false };
+  const no = ref.column.values.find((value) => negativeTexts.has(value.value.toLowerCase()));
+  if (no !== undefined) return { value: no, negate: true };
+  return undefined;
+}
+
+function monthsBetweenIso(from: string, to: string): number {
+  const left = new Date(`${from}T00:00:00Z`);
+  const right = new Date(`${to}T00:00:00Z`);
+  return (right.getUTCFullYear() - left.getUTCFullYear()) * 12 + right.getUTCMonth() - left.getUTCMonth();
+}
+
 function monthsOf(window: Window): number {
   const from = new Date(`${window.from}T00:00:00Z`);
   const to = new Date(`${window.to}T00:00:00Z`);
@@ -1085,12 +1366,28 @@ function monthsOf(window: Window): number {
 function isMeaningful(slot: Slot): boolean {
   if (slot.kind === 'unknown') return false;
   if (slot.kind !== 'keyword') return true;
-  const connective: Keyword[] = ['and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'group', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
+  const connective: Keyword[] = ['have', 'how_much', 'growth', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'group', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
   return !slot.keywords.every((keyword) => connective.includes(keyword));
 }
 
 function pickCondition(conditions: Filter[], slots: readonly SlotState[], shareIndex: number): Filter {
   if (conditions.length === 1) return conditions[0] as Filter;
+  // `在X里`/`X中` (Chinese: the population comes before the word) or `among X` (English: after it):
+  // X is the population, and the condition is among the others.
+  const among = slots.findIndex((state) => hasKeyword(state, 'among'));
+  const chinese = slots.some((state) => /\p{Script=Han}/u.test(state.slot.text));
+  if (among >= 0) {
+    const inPopulation = (filter: Filter): boolean => {
+      const at = positionOf(filter, slots);
+      return chinese ? at < among : at > among && (shareIndex < among || at < shareIndex);
+    };
+    const rest = conditions.filter((filter) => !inPopulation(filter));
+    if (rest.length > 0 && rest.length < conditions.length) return rest.reduce((best, filter) => (positionOf(filter, slots) > positionOf(best, slots) ? filter : best));
+  }
+  if (!chinese) {
+    const after = conditions.filter((filter) => positionOf(filter, slots) > shareIndex);
+    if (after.length > 0) return after.reduce((best, filter) => (positionOf(filter, slots) > positionOf(best, slots) ? filter : best));
+  }
   // Chinese puts the condition right before 占比; English (`percentage of X that use Y`) puts it last.
   const before = conditions.filter((filter) => positionOf(filter, slots) < shareIndex);
   const pool = before.length > 0 && before.length < conditions.length ? before : conditions;

@@ -53,6 +53,8 @@ export function measureLabel(measure: Measure, language: Language): string {
     }
     case 'distribution':
       return language === 'zh' ? '占比' : 'share';
+    case 'portion':
+      return language === 'zh' ? `${measureLabel(measure.of, 'zh')}占比` : `share of ${measureLabel(measure.of, 'en')}`;
     case 'aggregate': {
       if (measure.column === undefined) return language === 'zh' ? `${tableLabel(measure.table, 'zh')}数` : `number of ${tableLabel(measure.table, 'en')}`;
       const column = columnLabel(measure.column, language);
@@ -86,6 +88,11 @@ export function filterLabel(filter: Filter, language: Language): string {
       return language === 'zh' ? `${column}${filter.negate ? '不为空' : '为空'}` : `${column} ${filter.negate ? 'present' : 'missing'}`;
     case 'time':
       return language === 'zh' ? `${column}在 ${filter.label}` : `${column} in ${filter.label}`;
+    case 'exists': {
+      const table = tableLabel(filter.table, language);
+      if (language === 'zh') return filter.negate ? `没有${table}` : `有${table}`;
+      return filter.negate ? `without ${table}` : `with ${table}`;
+    }
   }
 }
 
@@ -124,6 +131,7 @@ export function styleOf(measure: Measure): NumberStyle {
   switch (measure.kind) {
     case 'share':
     case 'distribution':
+    case 'portion':
       return { kind: 'percent' };
     case 'metric': {
       const { format, unit } = measure.metric;

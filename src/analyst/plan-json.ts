@@ -28,6 +28,8 @@ function measureJson(measure: Measure, language: Language): Json {
       return { ...base, share: true, table: measure.table.name, condition: measure.condition.map(filterJson) };
     case 'distribution':
       return { ...base, distribution: true, table: measure.table.name };
+    case 'portion':
+      return { ...base, portion: measureJson(measure.of, language) };
   }
 }
 
@@ -44,6 +46,8 @@ function filterJson(filter: Filter): Json {
       return { ...column, op: filter.negate ? 'is not null' : 'is null' };
     case 'time':
       return { ...column, op: 'time', from: filter.from, to: filter.to, label: filter.label };
+    case 'exists':
+      return { ...column, op: filter.negate ? 'not exists' : 'exists' };
   }
 }
 
@@ -68,7 +72,7 @@ export function planToJson(plan: Plan, language: Language): PlanJson {
         ...(plan.dimensions.some((dimension) => dimension.grain !== undefined) ? { grain: plan.dimensions.find((dimension) => dimension.grain !== undefined)?.grain } : {}),
         ...(plan.order === undefined ? {} : { order: plan.order }),
         ...(plan.limit === undefined ? {} : { limit: plan.limit }),
-        ...(plan.change === undefined ? {} : { change: { kind: plan.change.kind, ...columnJson(plan.change.column), period: plan.change.period, previous: plan.change.previous } }),
+        ...(plan.change === undefined ? {} : { change: { kind: plan.change.kind, ...columnJson(plan.change.column), period: plan.change.period, previous: plan.change.previous, growthOnly: plan.change.growthOnly } }),
         ...(plan.chart === undefined ? {} : { chart: plan.chart }),
       };
     case 'rows':
@@ -128,6 +132,7 @@ function filterFromJson(schema: Dictionary, json: Json): Filter {
   if (op === 'is null' || op === 'is not null') return { kind: 'null', ...ref, negate: op === 'is not null' };
   if (op === 'time') return { kind: 'time', ...ref, from: String(json['from']), to: String(json['to']), label: String(json['label']) };
   if (op === '>' || op === '>=' || op === '<' || op === '<=' || op === '=') return { kind: 'compare', ...ref, op, value: Number(json['value']) };
+  if (op === 'exists' || op === 'not exists') return { kind: 'exists', ...ref, negate: op === 'not exists' };
   throw new Missing();
 }
 
@@ -142,6 +147,7 @@ function measureFromJson(schema: Dictionary, json: Json): Measure {
     return { kind: 'share', table: table(schema, json['table']), condition };
   }
   if (json['distribution'] === true) return { kind: 'distribution', table: table(schema, json['table']) };
+  if (typeof json['portion'] === 'object' && json['portion'] !== null) return { kind: 'portion', of: measureFromJson(schema, json['portion'] as Json) };
   const owner = table(schema, json['table']);
   const measure: Measure = { kind: 'aggregate', fn: json['aggregate'] as Aggregate, table: owner };
   if (typeof json['column'] === 'string') {

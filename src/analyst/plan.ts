@@ -20,7 +20,9 @@ export type Measure =
   /** The fraction of rows meeting `condition` (within each group when there are dimensions). */
   | { kind: 'share'; table: TableEntry; condition: Filter[] }
   /** Each group's share of all rows: count / total count. */
-  | { kind: 'distribution'; table: TableEntry };
+  | { kind: 'distribution'; table: TableEntry }
+  /** Each group's part of an additive measure's total (revenue share by payment method). */
+  | { kind: 'portion'; of: Measure };
 
 export interface Dimension extends ColumnRef {
   /** Numeric bins of this width; the group value is the bin's lower bound. */
@@ -36,6 +38,8 @@ export type Filter =
   | (ColumnRef & { kind: 'compare'; op: '>' | '>=' | '<' | '<=' | '='; value: number })
   | (ColumnRef & { kind: 'between'; low: number; high: number })
   | (ColumnRef & { kind: 'null'; negate: boolean })
+  /** Rows of another table exist (or not, with `negate`) for this row: `column` is that table's link. */
+  | (ColumnRef & { kind: 'exists'; negate: boolean })
   /** from ≤ column < to, as ISO dates. */
   | (ColumnRef & { kind: 'time'; from: string; to: string; label: string });
 
@@ -62,7 +66,14 @@ export type Plan =
       order?: Ordering;
       limit?: number;
       /** Year-over-year or period-over-period: the measure for a period and the same period before. */
-      change?: { kind: 'yoy' | 'mom'; column: ColumnRef; period: { from: string; to: string; label: string }; previous: { from: string; to: string; label: string } };
+      change?: {
+        kind: 'yoy' | 'mom';
+        column: ColumnRef;
+        period: { from: string; to: string; label: string };
+        previous: { from: string; to: string; label: string };
+        /** Only the growth rate (the question asks for 增长率 / growth), not both values beside it. */
+        growthOnly: boolean;
+      };
       chart?: ChartType;
     }
   | { intent: 'rows'; table: TableEntry; columns: ColumnRef[]; filters: Filter[]; order?: { column: ColumnRef; direction: 'asc' | 'desc' }; limit: number; chart?: ChartType }

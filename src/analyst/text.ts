@@ -64,6 +64,12 @@ function replaceChineseNumerals(text: string): string {
   });
 }
 
+const englishNumbers: Record<string, number> = {
+  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+  fifteen: 15, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, hundred: 100,
+};
+const englishNumberPattern = new RegExp(`\\b(${Object.keys(englishNumbers).join('|')})\\b`, 'g');
+
 /**
  * NFKC (full-width letters, digits and punctuation become ASCII), lower case, Chinese numerals as
  * digits, thousands separators dropped, and runs of spaces as one.
@@ -71,7 +77,11 @@ function replaceChineseNumerals(text: string): string {
 export function normalize(text: string): string {
   let out = text.normalize('NFKC').toLowerCase();
   out = out.replace(/[“”"‘’`]/g, "'").replace(/[，、；]/g, ',').replace(/[。！？]/g, '.').replace(/[：]/g, ':');
+  out = out.replace(/\b(can|won)'t\b/g, (_match, verb: string) => (verb === 'can' ? 'can not' : 'will not')).replace(/n't\b/g, ' not');
+  out = out.replace(/'(ve|re|ll|d|m|s)\b/g, '');
   out = replaceChineseNumerals(out);
+  out = out.replace(englishNumberPattern, (word) => String(englishNumbers[word]));
+  out = out.replace(/百分之\s*(\d+(?:\.\d+)?)/g, '$1%');
   out = out.replace(/(\d),(\d{3})(?!\d)/g, '$1$2');
   return out.replace(/\s+/g, ' ').trim();
 }

@@ -64,6 +64,22 @@ export function previousWindow(today: Date, unit: Exclude<Grain, 'day' | 'week'>
   return lastWindow(today, 1, unit);
 }
 
+/** Monday of the week `date` falls in. */
+function monday(date: Date): Date {
+  const offset = (date.getUTCDay() + 6) % 7;
+  return new Date(date.getTime() - offset * 86_400_000);
+}
+
+export function thisWeek(today: Date): Window {
+  return window(monday(today), new Date(today.getTime() + 86_400_000));
+}
+
+/** The complete week (Monday to Sunday) before this one. */
+export function previousWeek(today: Date): Window {
+  const start = monday(today);
+  return window(new Date(start.getTime() - 7 * 86_400_000), start);
+}
+
 /** A named calendar period: a year, a quarter of a year, or a month of a year. */
 export function calendarWindow(year: number, part?: { month?: number; quarter?: number }): Window {
   if (part?.month !== undefined) return window(utc(year, part.month - 1), utc(year, part.month));

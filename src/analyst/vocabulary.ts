@@ -70,7 +70,9 @@ function descriptionPhrases(description: string | undefined): string[] {
 export function buildVocabulary(dictionary: Dictionary): Vocabulary {
   const surfaces = new Map<string, VocabularyEntry[]>();
   const add = (raw: string, meaning: Meaning, strength: Strength): void => {
-    const base = normalize(raw).replace(/_/g, ' ');
+    const normal = normalize(raw);
+    if (normal.includes('_')) add(normal.replace(/_/g, ' '), meaning, strength);
+    const base = normal;
     if (base === '' || functionChars.has(base)) return;
     for (const surface of englishVariants(base)) {
       const list = surfaces.get(surface) ?? [];
