@@ -12,7 +12,7 @@ import { tokenize, type Matcher } from './matcher.js';
 import type { ChartType, ColumnRef, Dimension, Filter, Grain, Having, Measure, Plan } from './plan.js';
 import { isMeasureColumn, isNumeric, isTemporal } from './schema.js';
 import { hasKeyword, isStop, mentionedTables, settleValue, toSlots, type Slot, type SlotState, type ValueOption } from './slots.js';
-import { normalize } from './text.js';
+import { hasHan, normalize } from './text.js';
 import { calendarWindow, lastWindow, previousWeek, previousWindow, shiftWindow, thisWeek, thisWindow, type Window } from './time.js';
 import { joinGraph, type JoinGraph } from './joins.js';
 
@@ -158,6 +158,7 @@ class Reader {
       .filter(({ slot }) => slot.kind === 'unknown' && !ignorableLeftovers.test(slot.text))
       .map(({ slot }) => slot.text);
     if (unmapped.length > 0) throw new Abstain(`could not map ${unmapped.map((text) => `"${text}"`).join(', ')} to the data`, unmapped);
+    this.mergeNumberValues();
     if (!this.hasContent()) throw new Abstain('the question names nothing in the data (no table, column, value or metric)');
     this.readChart();
 
@@ -183,6 +184,8 @@ class Reader {
     this.readDefaultMeasures();
     this.readOrdering();
     this.readHaving();
+    this.readRestatedNumbers();
+    this.useEntityDistinctKeys();
     this.checkAllUsed();
     return this.finish();
   }
@@ -321,6 +324,7 @@ class Reader {
       const table = this.tableMentioned();
       if (columns.length === 1 && columns[0] !== undefined && describe.length > 0) {
         this.use(...describe, ...columnsWord, columns[0].index);
+        this.indexesWith('distinct_values').forEach((index) => this.use(index));
         if (table !== undefined) this.use(table.index);
         return { intent: 'describe_column', column: columns[0].ref };
       }
@@ -342,9 +346,7 @@ class Reader {
       this.use(...marks, ...columns.map((column) => column.index));
       const tableIndex = this.tableMentioned()?.index;
       if (tableIndex !== undefined) this.use(tableIndex);
-      this.indexesWith('count').forEach((index) => this.use(index));
-      this.indexesWith('group').forEach((index) => this.use(index));
-      this.indexesWith('columns').forEach((index) => this.use(index));
+      for (const keyword of ['count', 'group', 'columns', 'missing', 'null', 'every', 'rows'] as const) this.indexesWith(keyword).forEach((index) => this.use(index));
       return { intent: 'missing', table, columns: columns.map((column) => column.ref) };
     }
     if (this.has('duplicates')) {
@@ -399,6 +401,33 @@ class Reader {
       }
     }
     return undefined;
+  }
+
+  /**
+   * `两年合同`, `1 year contracts`, `那 two year 的呢`: a number and a unit that together are a value's
+   * name (One year, Two year) are that value, when its column is named beside them or the number has
+   * no other role (no comparison, window or bin before it).
+   */
+  private mergeNumberValues(): void {
+    for (let index = 0; index + 1 < this.slots.length; index++) {
+      const number = this.at(index);
+      const unit = this.at(index + 1);
+      if (number?.kind !== 'number' || unit?.kind !== 'keyword' || !unitKeywords.some(([keyword]) => unit.keywords.includes(keyword))) continue;
+      const text = hasHan(unit.text) ? `${number.text.trim()}${unit.text}` : `${number.text.trim()} ${unit.text}`;
+      const entries = (this.context.matcher.vocabulary.surfaces.get(text) ?? []).filter((entry) => entry.meaning.kind === 'value');
+      if (entries.length === 0) continue;
+      const options: ValueOption[] = entries.map((entry) => {
+        const meaning = entry.meaning as Extract<typeof entry.meaning, { kind: 'value' }>;
+        return { table: meaning.table, column: meaning.column, value: meaning.value, strength: entry.strength };
+      });
+      const columns = new Set(options.map((option) => option.column));
+      const next = this.at(this.next(index + 1));
+      const besideColumn = next?.kind === 'column' && next.options.some((option) => columns.has(option.column));
+      const before = this.slots[this.previous(index)];
+      const hasRole = ['gt', 'gte', 'lt', 'lte', 'last', 'every', 'top', 'bottom', 'between', 'range_to', 'percentile'].some((keyword) => hasKeyword(before, keyword as Keyword)) || this.at(index + 2)?.kind === 'number';
+      if (!besideColumn && hasRole) continue;
+      this.slots.splice(index, 2, { slot: { kind: 'value', options, negate: false, text }, used: false });
+    }
   }
 
   /** Names something of the data, or asks something of a follow-up (a chart, a grain, an order). */
@@ -488,7 +517,7 @@ class Reader {
       if (hasKeyword(state, 'last')) {
         const numberIndex = this.next(index);
         const number = this.at(numberIndex);
-        const unitIndex = number?.kind === 'number' ? numberIndex + 1 : numberIndex;
+        const unitIndex = number?.kind === 'number' ? this.next(numberIndex) : numberIndex;
         const unit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[unitIndex], keyword))?.[1];
         if (unit !== undefined) {
           const count = number?.kind === 'number' ? number.value : 1;
@@ -500,6 +529,11 @@ class Reader {
       }
       if (hasKeyword(state, 'this') || hasKeyword(state, 'previous')) {
         const unitIndex = index + 1;
+        // `不含本月` / `excluding this month`: complete periods already leave the current one out.
+        if (hasKeyword(state, 'this') && hasKeyword(this.slots[this.previous(index)], 'not') && this.windows.length > 0) {
+          this.use(this.previous(index), index, unitIndex);
+          continue;
+        }
         const unit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[unitIndex], keyword))?.[1];
         if (unit === 'month' || unit === 'quarter' || unit === 'year') {
           this.windows.push(hasKeyword(state, 'this') ? thisWindow(today, unit) : previousWindow(today, unit));
@@ -726,8 +760,19 @@ class Reader {
     }
   }
 
-  /** The numeric column a comparison is about: the nearest one before it, else right after. */
+  /** The numeric column a comparison is about: the nearest one before it, else right after, else by the number's unit. */
   private subjectNear(index: number): { index: number; ref: ColumnRef } | undefined {
+    const found = this.subjectByPosition(index);
+    if (found !== undefined) return found;
+    for (const at of [index + 1, index + 2, index + 3]) {
+      if (this.at(at - 1)?.kind !== 'number') continue;
+      const ref = this.columnByUnit(at);
+      if (ref !== undefined) return { index: at, ref };
+    }
+    return undefined;
+  }
+
+  private subjectByPosition(index: number): { index: number; ref: ColumnRef } | undefined {
     for (let at = index - 1; at >= Math.max(0, index - 5); at--) {
       const ref = this.numericColumnAt(at);
       if (ref !== undefined) {
@@ -846,6 +891,12 @@ class Reader {
       if (had !== undefined) {
         const ref = this.columnOf(index);
         const affirmative = ref === undefined ? undefined : affirmativeValue(ref);
+        if (ref !== undefined && affirmative === undefined && ref.column.values.length === 0) {
+          // `customers with no total charges`, `有总费用的用户`: the column is (not) filled in.
+          this.use(...had.indexes, index);
+          this.filters.push({ kind: 'null', ...ref, negate: !had.negated });
+          continue;
+        }
         if (ref !== undefined && affirmative !== undefined) {
           this.use(...had.indexes);
           this.haveMarks.set(index, had.negated);
@@ -879,7 +930,7 @@ class Reader {
       const negated = hasKeyword(this.slots[before], 'not') && !this.isUsed(before);
       return { indexes: negated ? [at, before] : [at], negated };
     }
-    if (hasKeyword(this.slots[at], 'not') && (this.slots[at]?.slot.text === '没有' || this.slots[at]?.slot.text === 'without' || this.slots[at]?.slot.text === 'no')) {
+    if (hasKeyword(this.slots[at], 'not') && ['没有', '没', 'without', 'no'].includes(this.slots[at]?.slot.text ?? '')) {
       return { indexes: [at], negated: true };
     }
     return undefined;
@@ -1011,8 +1062,15 @@ class Reader {
     const hasGroups = this.dimensions.length > 0 || this.columnsMentioned().some(({ ref }) => !isMeasureColumn(ref.table, ref.column) && !isTemporal(ref.column));
     for (const [keyword, fn] of aggregateKeywords) {
       for (const index of this.indexesWith(keyword)) {
-        const column = this.aggregateTarget(index) ?? this.aggregateTarget(index, true);
-        if (column === undefined) continue;
+        let column = this.aggregateTarget(index) ?? this.aggregateTarget(index, true);
+        if (column === undefined) {
+          // `平均在网多少个月`, `on average, how many months`: the column measured in that unit.
+          const unitAt = this.slots.findIndex((state, at) => !state.used && unitKeywords.some(([keyword]) => hasKeyword(state, keyword)) && this.columnByUnit(at) !== undefined);
+          const ref = unitAt >= 0 ? this.columnByUnit(unitAt) : undefined;
+          if (ref === undefined) continue;
+          column = { index: unitAt, ref };
+          this.indexesWith('count').forEach((count) => this.use(count));
+        }
         if (fn === 'percentile') {
           for (const percentile of this.percentilesNear(index)) this.measures.push({ kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column, percentile });
         } else {
@@ -1035,7 +1093,18 @@ class Reader {
     // `多少种支付方式`, `number of distinct customers`.
     for (const index of this.indexesWith('distinct')) {
       const at = [this.next(index, ['count']), this.previous(index, ['count'])].find((candidate) => this.at(candidate)?.kind === 'column' && !this.isUsed(candidate));
-      if (at === undefined) continue;
+      if (at === undefined) {
+        // `多少个不同的客户`: distinct rows of an entity are its distinct keys.
+        const tableAt = this.next(index, ['count']);
+        const slot = this.at(tableAt);
+        const table = slot?.kind === 'table' && !this.isUsed(tableAt) ? slot.options[0] : undefined;
+        const key = table !== undefined && table.primaryKey.length === 1 ? table.columns.find((column) => column.name === table.primaryKey[0]) : undefined;
+        if (table === undefined || key === undefined) continue;
+        this.use(index, tableAt);
+        this.indexesWith('count').forEach((count) => this.use(count));
+        this.measures.push({ kind: 'aggregate', fn: 'count_distinct', table, column: key });
+        continue;
+      }
       const column = this.columnOf(at);
       if (column === undefined) continue;
       this.use(index, at);
@@ -1044,6 +1113,40 @@ class Reader {
     }
     this.readHowMuch();
     this.readReplacedMeasures();
+    this.readDateRange();
+  }
+
+  /** `账单覆盖的时间范围`, `最早和最晚的账单月份`, `earliest bill month`: first and last dates. */
+  private readDateRange(): void {
+    const range = this.indexesWith('date_range');
+    const ends = [...this.indexesWith('min'), ...this.indexesWith('max')].filter((index) => {
+      const near = [this.next(index), this.next(this.next(index)), this.previous(index)];
+      return near.some((at) => this.at(at)?.kind === 'column' && this.columnOf(at) !== undefined && isTemporal((this.columnOf(at) as ColumnRef).column));
+    });
+    if (range.length === 0 && ends.length === 0) return;
+    const column = this.temporalColumn();
+    this.use(...range, ...ends);
+    this.indexesWith('and').forEach((index) => this.use(index));
+    const wantsMin = range.length > 0 || ends.some((index) => hasKeyword(this.slots[index], 'min'));
+    const wantsMax = range.length > 0 || ends.some((index) => hasKeyword(this.slots[index], 'max'));
+    if (wantsMin) this.measures.push({ kind: 'aggregate', fn: 'min', table: column.table, column: column.column });
+    if (wantsMax) this.measures.push({ kind: 'aggregate', fn: 'max', table: column.table, column: column.column });
+  }
+
+  /**
+   * A count of distinct entity keys grouped by a finer table's column (`distinct customers billed each
+   * month`) counts that table's link to the entity, so that the grouping does not fan out.
+   */
+  private useEntityDistinctKeys(): void {
+    for (const [position, measure] of this.measures.entries()) {
+      if (measure.kind !== 'aggregate' || measure.fn !== 'count_distinct' || measure.column === undefined) continue;
+      if (!measure.table.primaryKey.includes(measure.column.name)) continue;
+      const finer = [...this.dimensions.map((dimension) => dimension.table), ...this.filters.map((filter) => filter.table)].find((table) => table !== measure.table && this.context.joins.isFactTable(table));
+      if (finer === undefined) continue;
+      const edge = this.context.joins.path(finer, measure.table)?.[0];
+      const link = edge === undefined ? undefined : finer.columns.find((column) => column.name === edge.fromColumns[0]);
+      if (link !== undefined) this.measures[position] = { kind: 'aggregate', fn: 'count_distinct', table: finer, column: link };
+    }
   }
 
   /**
@@ -1085,6 +1188,7 @@ class Reader {
    * the first is counted, the others are conditions of having (or not having) rows there.
    */
   private readExists(): void {
+    if (this.measures.length > 0) return;
     const tables = this.slots.map((state, index) => ({ state, index })).filter(({ state }) => state.slot.kind === 'table' && !state.used);
     if (tables.length < 2) return;
     const [first, ...others] = tables;
@@ -1168,6 +1272,19 @@ class Reader {
       if (this.at(at)?.kind === 'column' || this.at(at)?.kind === 'metric') break;
     }
     return undefined;
+  }
+
+  /** The one measure column whose unit is this unit word (`how many months` → tenure, in months). */
+  private columnByUnit(index: number): ColumnRef | undefined {
+    const unit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[index], keyword))?.[1];
+    if (unit === undefined) return undefined;
+    const names: Record<Grain, RegExp> = { day: /^(day|days|天)$/i, week: /^(week|weeks|周)$/i, month: /^(month|months|月)$/i, quarter: /^(quarter|quarters|季度)$/i, year: /^(year|years|年)$/i };
+    const matches = this.context.schema.tables.flatMap((table) =>
+      table.columns.filter((column) => isMeasureColumn(table, column) && names[unit].test(column.unit ?? '')).map((column) => ({ table, column })),
+    );
+    const inPlay = matches.filter((ref) => this.tables.has(ref.table.name));
+    const pool = inPlay.length > 0 ? inPlay : matches;
+    return pool.length === 1 ? pool[0] : undefined;
   }
 
   /** `90分位`, `the 25th and 75th percentiles`, `percentile 90`: fractions, in the order written. */
@@ -1285,10 +1402,46 @@ class Reader {
     }
   }
 
+  /**
+   * Numbers that restate what is already read: `至少一次` / `at least once` (existence), `（含50和70）`
+   * (the bounds of a range), `三种合同类型` (as many as the column has values), `all four`.
+   */
+  private readRestatedNumbers(): void {
+    const bounds = new Set(this.filters.flatMap((filter) => (filter.kind === 'between' ? [filter.low, filter.high] : filter.kind === 'compare' ? [filter.value] : [])));
+    for (const [index, state] of this.slots.entries()) {
+      if (state.used || state.slot.kind !== 'number') continue;
+      const value = state.slot.value;
+      const before = this.previous(index);
+      if (value === 1 && (hasKeyword(this.slots[before], 'gte') || hasKeyword(this.slots[before - 1], 'gte') || hasKeyword(this.slots[before - 2], 'gte'))) {
+        this.use(index);
+        for (const at of [before, before - 1, before - 2]) if (hasKeyword(this.slots[at], 'gte')) this.use(at);
+        continue;
+      }
+      if (bounds.has(value)) {
+        this.use(index);
+        continue;
+      }
+      const next = this.at(this.next(index));
+      if (next?.kind === 'column' && next.options.some((option) => option.column.values.length === value)) this.use(index);
+    }
+  }
+
   // ---------------------------------------------------------------- the end
 
   private checkAllUsed(): void {
-    const left = this.slots.filter((state) => !state.used && !isStop(state) && isMeaningful(state.slot));
+    const fns = new Set<string>(this.measures.map((measure) => (measure.kind === 'aggregate' ? measure.fn : measure.kind === 'metric' && /^\s*sum\s*\(/i.test(measure.metric.sql) ? 'sum' : measure.kind)));
+    const left = this.slots.filter((state, index) => {
+      if (state.used || isStop(state) || !isMeaningful(state.slot)) return false;
+      const slot = state.slot;
+      if (slot.kind !== 'keyword') return true;
+      // `over all customers`, `up to last month`: a comparison word with no number near is a preposition.
+      const comparisons: Keyword[] = ['gt', 'gte', 'lt', 'lte'];
+      const nearNumber = [index - 1, index + 1, index + 2].some((at) => this.at(at)?.kind === 'number');
+      if (slot.keywords.every((keyword) => comparisons.includes(keyword) || keyword === 'stop') && !nearNumber) return false;
+      // `in total` beside a sum, `总额` said twice: the aggregate is already there.
+      if (slot.keywords.every((keyword) => fns.has(keyword) || keyword === 'stop')) return false;
+      return true;
+    });
     if (left.length > 0) {
       throw new Abstain(`did not understand the role of ${left.map((state) => `"${state.slot.text}"`).join(', ')} in the question`);
     }

@@ -21,6 +21,7 @@ export type Keyword =
   | 'have'
   | 'growth'
   | 'whether'
+  | 'date_range'
   | 'distinct'
   | 'share'
   | 'gt'
@@ -100,6 +101,7 @@ const table: [Keyword, string[]][] = [
   words('count', '多少|几个|几位|几名|几|数量|个数|人数|数目|计数|有多少|一共有|共有|总数|how many|number of|count|count of|counts|the number|次数|几次|多少次|多少人|有几个|几个人|人次|行数|how often|how many times|times'),
   words('how_much', 'how much|多少钱|多少金额|收了多少钱|花了多少钱|多少收入|带来了多少|贡献了多少|贡献|带来'),
   words('have', '有|拥有|使用|用|用了|订阅了|办理了|开|开了|开通了|开通|签|签了|签约|订了|装了|have|has|having|with|use|uses|using|subscribed to|subscribe to'),
+  words('date_range', '时间范围|覆盖范围|覆盖的时间|起止时间|日期范围|date range|time range|time span|period covered|first and last'),
   words('whether', '是否|有无|有没有|是不是|whether|whether or not|if they'),
   words('growth', '增长|增长率|增速|涨幅|增幅|growth|growth rate|increase|rate of change'),
   words('distinct', '多少种|几种|多少个不同|不同的|去重|唯一|distinct|unique|different'),
@@ -114,19 +116,19 @@ const table: [Keyword, string[]][] = [
   words('range_to', '到|至|~|-|to|through'),
   words('null', '为空|是空|空值|缺失|没有填|未填|is null|are null|null|missing|empty|blank'),
   words('not_null', '不为空|非空|不是空|有值|已填|not null|is not null|not missing|non-null|non null|not empty'),
-  words('not', '非|不是|没有|不|未|除了|除|排除|不算|不包括|不含|不计|not|non|without|excluding|exclude|except|other than|don\'t have|do not have|doesn\'t have|does not have|no|不满|leaving out|leave out|excluding those|other than those'),
+  words('not', '没|非|不是|没有|不|未|除了|除|排除|不算|不包括|不含|不计|not|non|without|excluding|exclude|except|other than|don\'t have|do not have|doesn\'t have|does not have|no|不满|leaving out|leave out|excluding those|other than those'),
   words('desc', '从高到低|由高到低|从大到小|由大到小|降序|倒序|descending|desc|highest first|high to low|largest first|从多到少|由多到少|排序|排名|排一下|排列|排个序|rank|ranked|ranking|sorted by|sort by|order by|highest first|most first'),
   words('asc', '从低到高|由低到高|从小到大|由小到大|升序|ascending|asc|lowest first|low to high|smallest first|从少到多|由少到多|lowest first|least first|fewest first'),
   words('highest', '最高|最多|最大的|最长|最贵|highest|most|the most|longest|best'),
   words('lowest', '最低|最少|最小的|最短|最便宜|lowest|least|the least|fewest|shortest|worst'),
   words('top', '前|排名前|top|first'),
   words('bottom', '后|倒数|末|bottom|last'),
-  words('histogram', '分布|分布情况|直方图|histogram|distribution|distributed|分布直方图|组距|画一下分布'),
+  words('histogram', '分布|分布情况|直方图|histogram|distribution|distributed|分布直方图|画一下分布'),
   words('correlation', '相关性|相关系数|相关|关联|correlation|correlated|correlate|relationship between|relation between|correlation coefficient|pearson'),
   words('missing', '缺失值|空值情况|缺失情况|缺失率|missing values|null values|nulls|missing data|missingness'),
   words('duplicates', '重复|重复值|重复行|重复记录|duplicate|duplicates|duplicated|repeated'),
-  words('distinct_values', '有哪些值|取值|哪些值|可能的值|有哪几种|有哪些类型|有哪些种类|值有哪些|取值范围|distinct values|unique values|possible values|what values|which values|values of|categories of|what are the values'),
-  words('list_tables', '有哪些表|哪些表|什么表|数据表|表有哪些|所有表|list tables|what tables|which tables|list the tables|show tables|tables are there|available tables|哪些数据表|有什么数据|数据库里有哪些表|what data|dataset|data set|what is in the data|whats in the data'),
+  words('distinct_values', '有哪些|都有哪些|都有什么|有什么值|有哪些取值|values|有哪些值|取值|哪些值|可能的值|有哪几种|有哪些类型|有哪些种类|值有哪些|取值范围|distinct values|unique values|possible values|what values|which values|values of|categories of|what are the values'),
+  words('list_tables', '有哪些表|哪些表|什么表|数据表|表有哪些|所有表|list tables|what tables|which tables|list the tables|show tables|tables are there|available tables|哪些数据表|有什么数据|数据库里有哪些表|what data|tables|dataset|data set|what is in the data|whats in the data'),
   words('describe', '描述|介绍|说明|结构|是什么意思|什么意思|含义|describe|description|explain|what does|what is in|schema|structure|tell me about|含义|代表什么|是什么含义|相关联|关联关系|how are|related|relationships|relate'),
   words('columns', '字段|列|有哪些字段|哪些列|columns|fields|column|字段有哪些|列名'),
   words('compare', '对比|比较|相比|比一比|对照|vs|vs.|versus|compared to|compared with|compare|comparison|against'),
@@ -148,7 +150,7 @@ const table: [Keyword, string[]][] = [
   words('unit_year', '年|岁|year|years'),
   words('year_suffix', '年'),
   words('month_suffix', '月'),
-  words('bin', '一组|一档|一段|为一组|为一档|分组|分段|分档|区间|段|档|band|bands|bucket|buckets|bin|bins|interval|intervals|groups of|ranges|brackets|bracket|tiers'),
+  words('bin', '组距|一组|一档|一段|为一组|为一档|分组|分段|分档|区间|段|档|band|bands|bucket|buckets|bin|bins|interval|intervals|groups of|ranges|brackets|bracket|tiers'),
   words('every', '每|every|each|of width|width|wide|in steps of|step'),
   words('chart_bar', '柱状图|柱形图|条形图|柱图|bar chart|bar|bars|column chart'),
   words('chart_line', '折线图|线图|曲线|趋势图|line chart|line|line graph'),
@@ -164,8 +166,8 @@ const table: [Keyword, string[]][] = [
   words(
     'stop',
     [
-      '的|了|吗|张|组|档|看|看看|看一下|瞧瞧|画|画一下|出|出了|当|当年|当月|含|包含|付|付费|付款|交|已经|已|却|但|但是|完整|满|单张|每张|出现|代表|多大|状态|多久|过|曾经|一次|至少一次|至少1次|数据库|这个|下|里面的|记录的|有哪些|情况如何||呢|吧|啊|呀|么|是|是多少|是什么|都|请|请问|帮我|帮忙|给我|我想|我想知道|想知道|告诉我|看看|看一下|看下|查看|查询|查|统计|计算|算|算一下|显示|展示|列出|给出|分析|一下|情况|怎么样|如何|怎样|哪个|哪些|哪|什么|谁|有着|的话|这些|那些|那|那么|这|现在|目前|我们|我们的|公司|整体|总体|全部|所有|全体|数据|信息|结果|分别是|各自|对应|相应|里的|中的|上的|所|其|该|个|位|名|人|条|笔|元|美元|块|左右|大约|大概|一共|共|总共|合在一起|以来|及其|它们|它的|他们|她们',
-      'what|what is|some|any|been|ve|billed|bill|issued|issue|received|receive|fall|falls|inclusive|inclusively|recorded|one of|at least once|at least one|ever|often|more often|in total|across|overall|total of|do we have|does|did we|got|get|give|made|make|spent|spend|charge|charged|count them|so far|up to|including|and including|complete|full|calendar|this dataset|for me|could|analyze|analyse|be|being|same|another|other|each other|which ones|show it|it|one|such|both of|per customer|per person|each customer|what are|what was|what were|whats|what\'s|is|are|was|were|be|the|a|an|of|for|in|on|at|to|and|or|do|does|did|me|my|our|we|us|you|show|give|list|tell|please|can|could|would|i|i\'d|like|want|know|find|get|see|display|calculate|compute|how|which|who|there|that|those|these|this|it|its|their|they|them|all|overall|whole|entire|data|value|values|number|amount|had|used|pay|pays|paying|paid by|who have|who has|who are|that are|that have|whose|whom|about|as|per cent|here|now|currently|so|also|just|some|any|each one|respectively|look|looking|at the|along|versus the|rate of the|across all|get me|let me|let\'s|lets|break|broken|down|split|into|out|up|them by|based on|based|their|its|his|her|usd|dollars|dollar|\\$|customers who|users who|people|person|persons|folks|ones|group|groups|category|categories|type|types|kind|kinds|segment|segments|level|levels|status|state|flag|field',
+      '的|了|吗|排|张|组|档|看|看看|看一下|瞧瞧|画|画一下|出|出了|当|当年|当月|含|包含|付|付费|付款|交|已经|已|却|但|但是|完整|满|单张|每张|出现|代表|多大|状态|多久|过|曾经|一次|至少一次|至少1次|数据库|这个|下|里面的|记录的|有哪些|情况如何||呢|吧|啊|呀|么|是|是多少|是什么|都|请|请问|帮我|帮忙|给我|我想|我想知道|想知道|告诉我|看看|看一下|看下|查看|查询|查|统计|计算|算|算一下|显示|展示|列出|给出|分析|一下|情况|怎么样|如何|怎样|哪个|哪些|哪|什么|谁|有着|的话|这些|那些|那|那么|这|现在|目前|我们|我们的|公司|整体|总体|全部|所有|全体|数据|信息|结果|分别是|各自|对应|相应|里的|中的|上的|所|其|该|个|位|名|人|条|笔|元|美元|块|左右|大约|大概|一共|共|总共|合在一起|以来|及其|它们|它的|他们|她们',
+      'what|what is|table|some|any|been|ve|billed|bill|issued|issue|received|receive|fall|falls|inclusive|inclusively|recorded|one of|at least once|at least one|ever|often|more often|in total|across|overall|total of|do we have|does|did we|got|get|give|made|make|spent|spend|charge|charged|count them|so far|up to|including|and including|complete|full|calendar|this dataset|for me|could|analyze|analyse|be|being|same|another|other|each other|which ones|show it|it|one|such|both of|per customer|per person|each customer|what are|what was|what were|whats|what\'s|is|are|was|were|be|the|a|an|of|for|in|on|at|to|and|or|do|does|did|me|my|our|we|us|you|show|give|list|tell|please|can|could|would|i|i\'d|like|want|know|find|get|see|display|calculate|compute|how|which|who|there|that|those|these|this|it|its|their|they|them|all|overall|whole|entire|data|value|values|number|amount|had|used|pay|pays|paying|paid by|who have|who has|who are|that are|that have|whose|whom|about|as|per cent|here|now|currently|so|also|just|some|any|each one|respectively|look|looking|at the|along|versus the|rate of the|across all|get me|let me|let\'s|lets|break|broken|down|split|into|out|up|them by|based on|based|their|its|his|her|usd|dollars|dollar|\\$|customers who|users who|people|person|persons|folks|ones|group|groups|category|categories|type|types|kind|kinds|segment|segments|level|levels|status|state|flag|field',
     ].join('|'),
   ),
 ];

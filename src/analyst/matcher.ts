@@ -115,6 +115,14 @@ export function tokenize(matcher: Matcher, text: string): Token[] {
       continue;
     }
     if (/\d/.test(char) && !isWordChar(text[position - 1])) {
+      // A question word that starts with a digit (`1档`, `1组`, written 一档) is the word, not a number.
+      const word = longestAt(matcher, text, position);
+      if (word !== undefined && keywordSurfaces.has(word) && !matcher.vocabulary.surfaces.has(word) && (numberPattern.exec(text.slice(position))?.[0].length ?? 0) < word.length) {
+        flushUnknown(position);
+        tokens.push({ kind: 'keyword', text: word, start: position, end: position + word.length, keywords: keywordSurfaces.get(word) ?? [] });
+        position += word.length;
+        continue;
+      }
       const date = readDate(text, position) ?? readYearWord(text, position);
       if (date !== undefined) {
         flushUnknown(position);

@@ -48,7 +48,7 @@ function digitByDigit(text: string): string | undefined {
 }
 
 /** Single numerals that are words rather than numbers in these neighbourhoods (一些 some, 统一, 万一…). */
-const wordlike = new Set(['一些', '一下', '一共', '一起', '一样', '一般', '一直', '统一', '唯一', '万一', '一致', '一定', '一点', '千万', '百分']);
+const wordlike = new Set(['每一', '这一', '那一', '一行', '一列', '一张', '同一', '一组', '一档', '一段', '一一', '一些', '一下', '一共', '一起', '一样', '一般', '一直', '统一', '唯一', '万一', '一致', '一定', '一点', '千万', '百分']);
 
 function replaceChineseNumerals(text: string): string {
   return text.replace(numeralRun, (run, offset: number) => {
