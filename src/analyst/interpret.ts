@@ -86,7 +86,7 @@ export function interpret(question: string, context: InterpretContext): Interpre
 }
 
 /** Single characters and English fragments that carry no meaning of their own when left over. */
-const ignorableLeftovers = /^([第的了吗呢吧啊呀么是都请把被让给对从向在和与及或还就也又再很更而且但如则那这哪谁怎用使得着过来去到上下中内外后里其每些个位名条笔次家种类项件多少几共总为按各占比率数值表列行哪]|[a-z]|'s|s)$/u;
+const ignorableLeftovers = /^([一钱第的了吗呢吧啊呀么是都请把被让给对从向在和与及或还就也又再很更而且但如则那这哪谁怎用使得着过来去到上下中内外后里其每些个位名条笔次家种类项件多少几共总为按各占比率数值表列行哪]|[a-z]|'s|s)$/u;
 
 const grainKeywords: [Keyword, Grain][] = [
   ['grain_day', 'day'],
@@ -210,13 +210,13 @@ class Reader {
   /** The next index after `index` that is not a stop word (or `among`, when asked). */
   private next(index: number, skip: Keyword[] = []): number {
     let at = index + 1;
-    while (at < this.slots.length && (isStop(this.slots[at]) || skip.some((keyword) => hasKeyword(this.slots[at], keyword)))) at++;
+    while (at < this.slots.length && (isStop(this.slots[at]) || this.slots[at]?.slot.kind === 'unknown' || skip.some((keyword) => hasKeyword(this.slots[at], keyword)))) at++;
     return at;
   }
 
   private previous(index: number, skip: Keyword[] = []): number {
     let at = index - 1;
-    while (at >= 0 && (isStop(this.slots[at]) || skip.some((keyword) => hasKeyword(this.slots[at], keyword)))) at--;
+    while (at >= 0 && (isStop(this.slots[at]) || this.slots[at]?.slot.kind === 'unknown' || skip.some((keyword) => hasKeyword(this.slots[at], keyword)))) at--;
     return at;
   }
 
@@ -424,6 +424,11 @@ class Reader {
       const next = this.at(this.next(index + 1));
       const besideColumn = next?.kind === 'column' && next.options.some((option) => columns.has(option.column));
       const before = this.slots[this.previous(index)];
+      // `这两年`, `these two years`: the periods of the question before, not a value.
+      if (['这', '这些', '那些', 'these', 'those', '近', '最近', '过去'].includes(this.slots[index - 1]?.slot.text ?? '')) {
+        if (this.context.previous !== undefined) this.use(index - 1, index, index + 1);
+        continue;
+      }
       const hasRole = ['gt', 'gte', 'lt', 'lte', 'last', 'every', 'top', 'bottom', 'between', 'range_to', 'percentile'].some((keyword) => hasKeyword(before, keyword as Keyword)) || this.at(index + 2)?.kind === 'number';
       if (!besideColumn && hasRole) continue;
       this.slots.splice(index, 2, { slot: { kind: 'value', options, negate: false, text }, used: false });
@@ -500,6 +505,16 @@ class Reader {
           this.use(index + 1, index + 2);
         }
         if (hasKeyword(this.slots[index + 1], 'unit_year')) this.use(index + 1);
+        // `2026年1到10月`: a range of months of that year.
+        const low = this.at(index + 1);
+        const high = this.at(index + 3);
+        if (part.month === undefined && low?.kind === 'number' && hasKeyword(this.slots[index + 2], 'range_to') && high?.kind === 'number' && hasKeyword(this.slots[index + 4], 'unit_month')) {
+          const from = calendarWindow(slot.year, { month: low.value });
+          const to = calendarWindow(slot.year, { month: high.value });
+          this.windows.push({ from: from.from, to: to.to, label: `${from.from} – ${to.label.split(' – ')[1] ?? to.to}` });
+          this.use(index, index + 1, index + 2, index + 3, index + 4);
+          continue;
+        }
         // `2026年前三个季度`: the first N periods of that year.
         const first = this.at(index + 2);
         const firstUnit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[index + 3], keyword))?.[1];
@@ -835,32 +850,34 @@ class Reader {
   /** `男性和女性对比`, `churned vs retained`, `老年和非老年`: two or more values of one column compared. */
   private readCompareValues(): void {
     const valueIndexes = this.slots.map((state, index) => (state.slot.kind === 'value' && !state.used ? index : -1)).filter((index) => index >= 0);
-    const byColumn = new Map<ColumnEntry, { indexes: number[]; options: ValueOption[] }>();
+    const byColumn = new Map<ColumnEntry, { indexes: number[]; options: ValueOption[]; negated: boolean }>();
     for (const index of valueIndexes) {
       const options = settleValue(this.slots, index, this.tables);
       const columns = new Set(options.map((option) => option.column));
       const slot = this.at(index) as Extract<Slot, { kind: 'value' }>;
-      if (columns.size !== 1 || slot.negate) continue;
+      if (columns.size !== 1) continue;
       const column = options[0]?.column as ColumnEntry;
-      const entry = byColumn.get(column) ?? { indexes: [], options: [] };
+      const entry = byColumn.get(column) ?? { indexes: [], options: [], negated: false };
       entry.indexes.push(index);
-      entry.options.push(...options);
+      // `有家属和没家属`, `流失的和没流失的`: a value and its negation compare the whole column.
+      if (slot.negate) entry.negated = true;
+      else entry.options.push(...options);
       byColumn.set(column, entry);
     }
     const comparing = this.has('compare');
-    for (const { indexes, options } of byColumn.values()) {
-      if (indexes.length < 2) continue;
+    for (const { indexes, options, negated } of byColumn.values()) {
+      if (indexes.length < 2 || options.length === 0) continue;
       // `A和B` compares when the question says so, or when the values are joined by `and` (not `or`).
       const joinedByAnd = indexes.slice(1).every((index, position) => {
         const between = this.slots.slice((indexes[position] ?? 0) + 1, index);
-        return between.every((state) => isStop(state) || hasKeyword(state, 'and') || hasKeyword(state, 'compare'));
+        return between.every((state) => state.used || isStop(state) || hasKeyword(state, 'and') || hasKeyword(state, 'compare'));
       });
       if (!comparing && !joinedByAnd) continue;
       const first = options[0] as ValueOption;
       const values = [...new Set(options.map((option) => option.value))];
       this.use(...indexes);
       for (let at = (indexes[0] ?? 0) + 1; at < (indexes.at(-1) ?? 0); at++) if (hasKeyword(this.slots[at], 'and') || hasKeyword(this.slots[at], 'compare')) this.use(at);
-      this.addDimension({ table: first.table, column: first.column, only: values });
+      this.addDimension(negated ? { table: first.table, column: first.column } : { table: first.table, column: first.column, only: values });
     }
     if (comparing) {
       // `对比` with a column (`compare by contract`) groups by it; the word itself is then read.
@@ -916,7 +933,12 @@ class Reader {
 
   /** `有`/`have`/`with` right before a column (stop words between), and whether `not`/`没有` negates it. */
   private haveBefore(index: number): { indexes: number[]; negated: boolean } | undefined {
-    const at = this.previous(index);
+    let at = this.previous(index);
+    // `have both phone service and…`: `both` is read as `and`.
+    if (hasKeyword(this.slots[at], 'and') && hasKeyword(this.slots[this.previous(at)], 'have')) {
+      this.use(at);
+      at = this.previous(at);
+    }
     // `have both phone service and internet service`: the second column shares the first one's `have`.
     if (hasKeyword(this.slots[at], 'and')) {
       const before = this.previous(at);
@@ -925,12 +947,13 @@ class Reader {
     }
 
     if (at < 0 || this.isUsed(at)) return undefined;
-    if (hasKeyword(this.slots[at], 'have')) {
+    if (hasKeyword(this.slots[at], 'have') && !this.isUsed(at)) {
       const before = this.previous(at);
       const negated = hasKeyword(this.slots[before], 'not') && !this.isUsed(before);
       return { indexes: negated ? [at, before] : [at], negated };
     }
-    if (hasKeyword(this.slots[at], 'not') && ['没有', '没', 'without', 'no'].includes(this.slots[at]?.slot.text ?? '')) {
+    const notText = this.slots[at]?.slot.text ?? '';
+    if (hasKeyword(this.slots[at], 'not') && (['没有', '没', 'without', 'no', '未'].includes(notText) || notText.endsWith(' have') || notText.endsWith(' has'))) {
       return { indexes: [at], negated: true };
     }
     return undefined;
@@ -1141,7 +1164,7 @@ class Reader {
     for (const [position, measure] of this.measures.entries()) {
       if (measure.kind !== 'aggregate' || measure.fn !== 'count_distinct' || measure.column === undefined) continue;
       if (!measure.table.primaryKey.includes(measure.column.name)) continue;
-      const finer = [...this.dimensions.map((dimension) => dimension.table), ...this.filters.map((filter) => filter.table)].find((table) => table !== measure.table && this.context.joins.isFactTable(table));
+      const finer = [...this.dimensions.map((dimension) => dimension.table), ...this.filters.filter((filter) => filter.kind !== 'exists').map((filter) => filter.table)].find((table) => table !== measure.table && this.context.joins.isFactTable(table));
       if (finer === undefined) continue;
       const edge = this.context.joins.path(finer, measure.table)?.[0];
       const link = edge === undefined ? undefined : finer.columns.find((column) => column.name === edge.fromColumns[0]);
@@ -1154,16 +1177,18 @@ class Reader {
    * attribute, the sum of a fact), and the count that `how many` or nothing at all asks for.
    */
   private readDefaultMeasures(): void {
+    // `增长了百分之多少`: with a growth rate asked, "what percent" is how the growth is read.
+    if (this.change?.growthOnly === true) this.indexesWith('share').forEach((index) => this.use(index));
+    for (const { index, ref } of this.columnsMentioned()) {
+      if (!isMeasureColumn(ref.table, ref.column)) continue;
+      this.use(index);
+      this.measures.push({ kind: 'aggregate', fn: this.context.joins.isFactTable(ref.table) ? 'sum' : 'avg', table: ref.table, column: ref.column });
+    }
     const share = this.indexesWith('share');
     if (share.length > 0) {
       this.use(...share);
       this.measures.push(this.shareMeasure(share[0] ?? 0));
       this.indexesWith('among').forEach((index) => this.use(index));
-    }
-    for (const { index, ref } of this.columnsMentioned()) {
-      if (!isMeasureColumn(ref.table, ref.column)) continue;
-      this.use(index);
-      this.measures.push({ kind: 'aggregate', fn: this.context.joins.isFactTable(ref.table) ? 'sum' : 'avg', table: ref.table, column: ref.column });
     }
     this.readExists();
     const counts = this.indexesWith('count');
@@ -1181,6 +1206,12 @@ class Reader {
     // Whatever table is still named sets what is counted, and is otherwise read.
     const left = this.tableMentioned();
     if (left !== undefined) this.use(left.index);
+    // A table named again (`the late payment rate for churned customers`) is read with its first mention.
+    const inPlay = new Set([...this.measures.map((measure) => measureTableName(measure)), ...this.dimensions.map((dimension) => dimension.table.name), ...this.filters.map((filter) => filter.table.name), ...this.tables]);
+    this.slots.forEach((state, index) => {
+      if (state.slot.kind === 'table' && !state.used && state.slot.options.some((table) => inPlay.has(table.name))) this.use(index);
+    });
+    if (this.dimensions.some((dimension) => dimension.bin !== undefined)) this.indexesWith('histogram').forEach((index) => this.use(index));
   }
 
   /**
@@ -1188,12 +1219,13 @@ class Reader {
    * the first is counted, the others are conditions of having (or not having) rows there.
    */
   private readExists(): void {
-    if (this.measures.length > 0) return;
+    if (this.measures.some((measure) => !(measure.kind === 'aggregate' && (measure.fn === 'count' || measure.fn === 'count_distinct')))) return;
     const tables = this.slots.map((state, index) => ({ state, index })).filter(({ state }) => state.slot.kind === 'table' && !state.used);
-    if (tables.length < 2) return;
-    const [first, ...others] = tables;
-    if (first === undefined || first.state.slot.kind !== 'table') return;
-    const entity = first.state.slot.options[0];
+    const counted = this.measures[0]?.kind === 'aggregate' ? this.measures[0].table : undefined;
+    if (tables.length < (counted === undefined ? 2 : 1)) return;
+    const first = counted === undefined ? tables.shift() : undefined;
+    const others = tables;
+    const entity = counted ?? (first?.state.slot.kind === 'table' ? first.state.slot.options[0] : undefined);
     if (entity === undefined) return;
     for (const other of others) {
       if (other.state.slot.kind !== 'table') continue;
@@ -1335,6 +1367,11 @@ class Reader {
       const additive = this.measures.findIndex(isAdditive);
       if (additive >= 0) {
         const [measure] = this.measures.splice(additive, 1);
+        // `收入占总收入`: the same sum named twice is one measure.
+        const signature = additiveSignature(measure as Measure);
+        for (let index = this.measures.length - 1; index >= 0; index--) {
+          if (signature !== undefined && additiveSignature(this.measures[index] as Measure) === signature) this.measures.splice(index, 1);
+        }
         return { kind: 'portion', of: measure as Measure };
       }
     }
@@ -1455,7 +1492,8 @@ class Reader {
       this.has('replace') ||
       /(^|\s)(那|那么|那就|and|what about|how about|also|then|now|其中|这些|这其中|它们|of them|of those|among them|among those)(\s|$)|呢\s*$|^那/.test(text) ||
       /^(and|what about|how about|那|其中)/.test(text);
-    return { defaultMeasure, also: this.has('also'), followUp };
+    const ordersOnly = (this.has('desc') || this.has('asc')) && this.dimensions.length === 0 && this.filters.length === 0;
+    return { defaultMeasure, also: this.has('also'), followUp: followUp || ordersOnly };
   }
 
   private finish(): Interpretation {
@@ -1476,11 +1514,27 @@ class Reader {
   private defaultMeasure = false;
 }
 
+function measureTableName(measure: Measure): string {
+  if (measure.kind === 'portion') return measureTableName(measure.of);
+  if (measure.kind === 'metric') return metricTables(measure.metric)[0] ?? '';
+  return measure.table.name;
+}
+
 /** A measure whose groups add up to its total (a sum or a count), so that a group's part of it is meaningful. */
 function isAdditive(measure: Measure): boolean {
   if (measure.kind === 'aggregate') return measure.fn === 'sum' || measure.fn === 'count' || (measure.fn === 'count_distinct' && false);
   if (measure.kind === 'metric') return /^\s*(sum|count)\s*\(\s*(?!distinct)/i.test(measure.metric.sql);
   return false;
+}
+
+/** `sum:table.column` for SUM measures however written (a metric or an aggregate), else undefined. */
+function additiveSignature(measure: Measure): string | undefined {
+  if (measure.kind === 'aggregate' && measure.column !== undefined) return `${measure.fn}:${measure.table.name}.${measure.column.name}`.toLowerCase();
+  if (measure.kind === 'metric') {
+    const match = /^\s*(sum|count)\s*\(\s*([\w"`]+)\.([\w"`]+)\s*\)\s*$/i.exec(measure.metric.sql);
+    if (match !== null) return `${match[1]}:${match[2]}.${match[3]}`.replace(/["`]/g, '').toLowerCase();
+  }
+  return undefined;
 }
 
 /** [from, from + months), labelled. */

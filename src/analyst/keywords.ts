@@ -112,7 +112,7 @@ const table: [Keyword, string[]][] = [
   words('lte', '不超过|不高于|至多|最多不超过|小于等于|<=|at most|no more than|or less|up to'),
   words('eq', '等于|为|=|equal to|equals|exactly'),
   words('between', '介于|之间|在|between|from'),
-  words('and', '和|与|及|以及|跟|and|&|并且|而且|同时|又|both|as well as|plus'),
+  words('and', '和|与|及|以及|跟|but|and|&|并且|而且|同时|又|both|as well as|plus'),
   words('range_to', '到|至|~|-|to|through'),
   words('null', '为空|是空|空值|缺失|没有填|未填|is null|are null|null|missing|empty|blank'),
   words('not_null', '不为空|非空|不是空|有值|已填|not null|is not null|not missing|non-null|non null|not empty'),
@@ -166,7 +166,7 @@ const table: [Keyword, string[]][] = [
   words(
     'stop',
     [
-      '的|了|吗|排|张|组|档|看|看看|看一下|瞧瞧|画|画一下|出|出了|当|当年|当月|含|包含|付|付费|付款|交|已经|已|却|但|但是|完整|满|单张|每张|出现|代表|多大|状态|多久|过|曾经|一次|至少一次|至少1次|数据库|这个|下|里面的|记录的|有哪些|情况如何||呢|吧|啊|呀|么|是|是多少|是什么|都|请|请问|帮我|帮忙|给我|我想|我想知道|想知道|告诉我|看看|看一下|看下|查看|查询|查|统计|计算|算|算一下|显示|展示|列出|给出|分析|一下|情况|怎么样|如何|怎样|哪个|哪些|哪|什么|谁|有着|的话|这些|那些|那|那么|这|现在|目前|我们|我们的|公司|整体|总体|全部|所有|全体|数据|信息|结果|分别是|各自|对应|相应|里的|中的|上的|所|其|该|个|位|名|人|条|笔|元|美元|块|左右|大约|大概|一共|共|总共|合在一起|以来|及其|它们|它的|他们|她们',
+      '的|了|吗|范围|排|张|组|档|看|看看|看一下|瞧瞧|画|画一下|出|出了|当|当年|当月|含|包含|付|付费|付款|交|已经|已|却|但|但是|完整|满|单张|每张|出现|代表|多大|状态|多久|过|曾经|一次|至少一次|至少1次|数据库|这个|下|里面的|记录的|有哪些|情况如何||呢|吧|啊|呀|么|是|是多少|是什么|都|请|请问|帮我|帮忙|给我|我想|我想知道|想知道|告诉我|看看|看一下|看下|查看|查询|查|统计|计算|算|算一下|显示|展示|列出|给出|分析|一下|情况|怎么样|如何|怎样|哪个|哪些|哪|什么|谁|有着|的话|这些|那些|那|那么|这|现在|目前|我们|我们的|公司|整体|总体|全部|所有|全体|数据|信息|结果|分别是|各自|对应|相应|里的|中的|上的|所|其|该|个|位|名|人|条|笔|元|美元|块|左右|大约|大概|一共|共|总共|合在一起|以来|及其|它们|它的|他们|她们',
       'what|what is|table|some|any|been|ve|billed|bill|issued|issue|received|receive|fall|falls|inclusive|inclusively|recorded|one of|at least once|at least one|ever|often|more often|in total|across|overall|total of|do we have|does|did we|got|get|give|made|make|spent|spend|charge|charged|count them|so far|up to|including|and including|complete|full|calendar|this dataset|for me|could|analyze|analyse|be|being|same|another|other|each other|which ones|show it|it|one|such|both of|per customer|per person|each customer|what are|what was|what were|whats|what\'s|is|are|was|were|be|the|a|an|of|for|in|on|at|to|and|or|do|does|did|me|my|our|we|us|you|show|give|list|tell|please|can|could|would|i|i\'d|like|want|know|find|get|see|display|calculate|compute|how|which|who|there|that|those|these|this|it|its|their|they|them|all|overall|whole|entire|data|value|values|number|amount|had|used|pay|pays|paying|paid by|who have|who has|who are|that are|that have|whose|whom|about|as|per cent|here|now|currently|so|also|just|some|any|each one|respectively|look|looking|at the|along|versus the|rate of the|across all|get me|let me|let\'s|lets|break|broken|down|split|into|out|up|them by|based on|based|their|its|his|her|usd|dollars|dollar|\\$|customers who|users who|people|person|persons|folks|ones|group|groups|category|categories|type|types|kind|kinds|segment|segments|level|levels|status|state|flag|field',
     ].join('|'),
   ),

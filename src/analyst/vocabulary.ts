@@ -31,6 +31,9 @@ export interface Vocabulary {
 /** Value texts too generic to name a value by themselves (`yes` could be any flag). */
 const genericValues = new Set(['yes', 'no', 'true', 'false', '0', '1', 'y', 'n', 't', 'f', 'none', 'other', 'unknown', 'null']);
 
+/** Generic answers written as value synonyms. */
+const genericWords = new Set(['是', '否', '有', '无', '没有', '开通', '未开通', '已开通']);
+
 /** Single characters that are function words first: never a value or column by themselves. */
 const functionChars = new Set(['是', '否', '有', '无', '不', '没', '非', '在', '的', '和', '与', '或', '为']);
 
@@ -109,7 +112,8 @@ export function buildVocabulary(dictionary: Dictionary): Vocabulary {
       for (const value of column.values) {
         const valueMeaning: Meaning = { kind: 'value', table, column, value };
         if (!genericValues.has(value.value.toLowerCase())) add(value.value, valueMeaning, 'name');
-        for (const synonym of value.synonyms) add(synonym, valueMeaning, 'synonym');
+        // `yes`, `no`, `是`: too generic to name a value unless nothing else reads them (weak).
+        for (const synonym of value.synonyms) add(synonym, valueMeaning, genericValues.has(normalize(synonym)) || genericWords.has(synonym) ? 'lexicon' : 'synonym');
       }
     }
   }
