@@ -86,7 +86,7 @@ export class OfflineAnalyst {
     const language = detectLanguage(question);
     const base = { question, language, analyst: 'offline' as const, truncated: false };
     const previous = options.previous === undefined || options.previous === null ? undefined : planFromJson(this.schema, options.previous);
-    const interpretation = interpret(question, { schema: this.schema, matcher: this.matcher, joins: this.joins, today: this.today, ...(previous === undefined ? {} : { previous }) });
+    const interpretation = interpret(mainRequest(question), { schema: this.schema, matcher: this.matcher, joins: this.joins, today: this.today, ...(previous === undefined ? {} : { previous }) });
     if (interpretation.status === 'abstained') {
       return this.abstain(base, interpretation.understood, interpretation.unmapped, interpretation.reason, performance.now() - started);
     }
@@ -247,6 +247,18 @@ function measureColumns(measure: Measure): string[] {
   }
   if (measure.kind === 'share') return measure.condition.map((filter) => filter.column.name.toLowerCase());
   return [];
+}
+
+/**
+ * `Is churn higher with paperless billing? Show the churn rate for …`: a yes/no question followed by the
+ * request that answers it is the request.
+ */
+export function mainRequest(question: string): string {
+  const sentences = question.split(/(?<=[?？。!！])\s*/).filter((sentence) => sentence.trim() !== '');
+  if (sentences.length < 2) return question;
+  const [first, ...rest] = sentences as [string, ...string[]];
+  const yesNo = /^\s*(do|does|did|is|are|was|were|has|have|can|could|will)\b/i.test(first) || /[吗么][?？]?\s*$/.test(first);
+  return yesNo ? rest.join(' ') : question;
 }
 
 /** A round bin width giving about ten bins between `low` and `high`. */

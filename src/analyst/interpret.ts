@@ -1381,9 +1381,28 @@ class Reader {
     }
     // The condition is the last value named before the share word (Chinese), else the last one named.
     const chosen = pickCondition(conditions, this.slots, shareIndex);
-    this.filters.splice(this.filters.indexOf(chosen), 1);
-    const population = table ?? this.context.joins.finestOf([chosen.table, ...this.filters.map((filter) => filter.table), ...this.dimensions.map((dimension) => dimension.table)]) ?? chosen.table;
-    return { kind: 'share', table: population, condition: [chosen] };
+    // `have both phone service and internet service`: conditions joined by `and` are one condition.
+    const joined = conditions.filter((filter) => filter === chosen || this.joinedByAnd(positionOf(filter, this.slots), positionOf(chosen, this.slots)));
+    for (const filter of joined) this.filters.splice(this.filters.indexOf(filter), 1);
+    const population = this.populationTable() ?? table ?? this.context.joins.finestOf([chosen.table, ...this.filters.map((filter) => filter.table), ...this.dimensions.map((dimension) => dimension.table)]) ?? chosen.table;
+    return { kind: 'share', table: population, condition: joined };
+  }
+
+  /** Two slots with only `and`, `have` and stop words between them. */
+  private joinedByAnd(left: number, right: number): boolean {
+    if (left < 0 || right < 0 || left === right) return false;
+    const between = this.slots.slice(Math.min(left, right) + 1, Math.max(left, right));
+    return between.length > 0 && between.some((state) => hasKeyword(state, 'and')) && between.every((state) => isStop(state) || hasKeyword(state, 'and') || hasKeyword(state, 'have') || state.slot.kind === 'unknown');
+  }
+
+  /** `电子支票用户的账单里`, `among bills of …`: the table named at `among` is what the share is of. */
+  private populationTable(): TableEntry | undefined {
+    const among = this.slots.findIndex((state) => hasKeyword(state, 'among'));
+    if (among < 0) return undefined;
+    const chinese = this.slots.some((state) => hasHan(state.slot.text));
+    const at = chinese ? this.previous(among) : this.next(among);
+    const slot = this.at(at);
+    return slot?.kind === 'table' ? slot.options[0] : undefined;
   }
 
   // ---------------------------------------------------------------- ordering
@@ -1522,8 +1541,9 @@ function measureTableName(measure: Measure): string {
 
 /** A measure whose groups add up to its total (a sum or a count), so that a group's part of it is meaningful. */
 function isAdditive(measure: Measure): boolean {
-  if (measure.kind === 'aggregate') return measure.fn === 'sum' || measure.fn === 'count' || (measure.fn === 'count_distinct' && false);
-  if (measure.kind === 'metric') return /^\s*(sum|count)\s*\(\s*(?!distinct)/i.test(measure.metric.sql);
+  // A distinct count of keys adds up across groups of the same entities (each key is in one group).
+  if (measure.kind === 'aggregate') return measure.fn === 'sum' || measure.fn === 'count' || (measure.fn === 'count_distinct' && measure.column !== undefined && measure.table.primaryKey.includes(measure.column.name));
+  if (measure.kind === 'metric') return /^\s*(sum|count)\s*\(/i.test(measure.metric.sql);
   return false;
 }
 
