@@ -6,4 +6,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-process.exitCode = await runCli(process.argv.slice(2));
+const code = await runCli(process.argv.slice(2));
+// Exit now rather than when background work (compilers, idle pools) winds down; output is flushed first.
+process.exitCode = code;
+if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);

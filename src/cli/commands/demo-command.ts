@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { iqueryHome } from '../../config/home.js';
 import { demoDatabasePath } from '../../demo/demo-paths.js';
@@ -50,7 +51,7 @@ export function registerDemoCommand(program: Command, globals: () => GlobalOptio
         note(`Built ${summary.customers.toLocaleString('en-US')} customers, data up to ${summary.snapshotMonth}.`);
       }
       const dictionary = join(dirname(database), 'telco.dictionary.yaml');
-      if (!existsSync(dictionary)) copyFileSync(assetPath('demo', 'telco.dictionary.yaml'), dictionary);
+      refreshDemoDictionary(dictionary);
 
       const source = await openSource(database, { home });
       try {
@@ -97,4 +98,19 @@ export function registerDemoCommand(program: Command, globals: () => GlobalOptio
         await source.close();
       }
     });
+}
+
+/**
+ * The demo's dictionary beside its database is the person's to edit: it is replaced by the shipped one
+ * only while it is still a copy of a shipped version (its hash is recorded beside it), so that a newer
+ * iquery brings its richer dictionary without overwriting edits.
+ */
+function refreshDemoDictionary(path: string): void {
+  const shipped = readFileSync(assetPath('demo', 'telco.dictionary.yaml'));
+  const stamp = `${path}.shipped-sha256`;
+  const hash = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+  const pristine = !existsSync(path) || (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash(readFileSync(path)));
+  if (!pristine) return;
+  writeFileSync(path, shipped);
+  writeFileSync(stamp, hash(shipped));
 }
