@@ -180,6 +180,7 @@ class Reader {
       return { status: 'planned', plan: rows, cues: this.cues(false) };
     }
     this.readMeasures();
+    this.readMetricSubjects();
     this.readLeftoverDimensions();
     this.readDefaultMeasures();
     this.readOrdering();
@@ -513,6 +514,15 @@ class Reader {
           const to = calendarWindow(slot.year, { month: high.value });
           this.windows.push({ from: from.from, to: to.to, label: `${from.from} – ${to.label.split(' – ')[1] ?? to.to}` });
           this.use(index, index + 1, index + 2, index + 3, index + 4);
+          continue;
+        }
+        // `2025年上半年` / `下半年`: the first or second half of that year.
+        const half = this.slots[index + 1]?.slot.text;
+        if (part.month === undefined && part.quarter === undefined && (half === '上半年' || half === '下半年' || half === 'h1' || half === 'h2')) {
+          const first = half === '上半年' || half === 'h1';
+          const start = calendarWindow(slot.year, { month: first ? 1 : 7 });
+          this.windows.push({ from: start.from, ...shiftEnd(start.from, 6) });
+          this.use(index, index + 1);
           continue;
         }
         // `2026年前三个季度`: the first N periods of that year.
@@ -1020,6 +1030,24 @@ class Reader {
   }
 
   /**
+   * `churn by contract`, `各合同类型的流失情况`: with groups named and nothing measured, a column that a
+   * metric is defined on (Churn → churn_rate) stands for that metric.
+   */
+  private readMetricSubjects(): void {
+    if (this.measures.length > 0 || this.dimensions.length === 0) return;
+    for (const { index, ref } of this.columnsMentioned()) {
+      const metric = this.context.schema.metrics.find((candidate) => {
+        const analysis = analyseMetricSql(candidate.sql);
+        return analysis.ok && analysis.references.some((reference) => reference.column.toLowerCase() === ref.column.name.toLowerCase() && reference.table?.toLowerCase() === ref.table.name.toLowerCase());
+      });
+      if (metric === undefined) continue;
+      this.use(index);
+      this.measures.push({ kind: 'metric', metric });
+      return;
+    }
+  }
+
+  /**
    * A category named without a grouping word still groups: `支付方式的流失率`, `流失率最高的3种支付方式`,
    * `which contract type has the highest churn rate`.
    */
@@ -1090,9 +1118,17 @@ class Reader {
           // `平均在网多少个月`, `on average, how many months`: the column measured in that unit.
           const unitAt = this.slots.findIndex((state, at) => !state.used && unitKeywords.some(([keyword]) => hasKeyword(state, keyword)) && this.columnByUnit(at) !== undefined);
           const ref = unitAt >= 0 ? this.columnByUnit(unitAt) : undefined;
-          if (ref === undefined) continue;
-          column = { index: unitAt, ref };
-          this.indexesWith('count').forEach((count) => this.use(count));
+          if (ref !== undefined) {
+            column = { index: unitAt, ref };
+            this.indexesWith('count').forEach((count) => this.use(count));
+          } else {
+            // `average bill`, `平均每张账单`: a table with one measure column stands for it.
+            const tableAt = [this.next(index), this.previous(index)].find((at) => this.at(at)?.kind === 'table');
+            const table = tableAt === undefined ? undefined : (this.at(tableAt) as Extract<Slot, { kind: 'table' }>).options[0];
+            const measures = table === undefined ? [] : table.columns.filter((candidate) => isMeasureColumn(table, candidate));
+            if (table === undefined || tableAt === undefined || measures.length !== 1) continue;
+            column = { index: tableAt, ref: { table, column: measures[0] as ColumnEntry } };
+          }
         }
         if (fn === 'percentile') {
           for (const percentile of this.percentilesNear(index)) this.measures.push({ kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column, percentile });

@@ -82,6 +82,9 @@ export function normalize(text: string): string {
   out = replaceChineseNumerals(out);
   out = out.replace(englishNumberPattern, (word) => String(englishNumbers[word]));
   out = out.replace(/百分之\s*(\d+(?:\.\d+)?)/g, '$1%');
+  // `top10`, `前10名`, `近半年`: numbers glued to words, and halves.
+  out = out.replace(/\b(top|bottom|first|last|p)(\d+)\b/g, '$1 $2');
+  out = out.replace(/(近|过去|最近)半年/g, '$16个月').replace(/半年/g, '6个月');
   out = out.replace(/(\d),(\d{3})(?!\d)/g, '$1$2');
   return out.replace(/\s+/g, ' ').trim();
 }
