@@ -56,6 +56,8 @@ const monthPattern = /\b(january|february|march|april|may|june|july|august|septe
 function prepare(text: string): string {
   return text
     .replace(monthPattern, (_match, month: string, year: string) => `${year}-${String(monthNames.indexOf(month.slice(0, 3)) + 1).padStart(2, '0')}`)
+    .replace(/\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b/g, (_match, which: string) => `q${['first', 'second', 'third', 'fourth'].indexOf(which) + 1 || which.charAt(0)}`)
+    .replace(/\b(first|second)\s+half\s+(?:of\s+)?(\d{4})\b/g, (_match, which: string, year: string) => `${year}年${which === 'first' ? '上' : '下'}半年`)
     .replace(/\bq([1-4])\s+(?:of\s+)?(\d{4})\b/g, '$2 q$1')
     .replace(/\bp(\d{1,2})\b/g, '$1 percentile')
     .replace(/(\d+)(?:st|nd|rd|th)\b/g, '$1')
@@ -477,7 +479,10 @@ class Reader {
 
   /** A number followed by a unit: years given for a column in months become months, and so on. */
   private scaleByUnit(numberIndex: number, value: number, column: ColumnEntry): number {
-    const unitIndex = numberIndex + 1;
+    // `4 or more years`: the unit may follow a comparison word.
+    const comparators: Keyword[] = ['gt', 'gte', 'lt', 'lte'];
+    let unitIndex = numberIndex + 1;
+    while (comparators.some((keyword) => hasKeyword(this.slots[unitIndex], keyword))) unitIndex++;
     const unit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[unitIndex], keyword))?.[1];
     if (unit === undefined) return value;
     this.use(unitIndex);
@@ -546,7 +551,10 @@ class Reader {
         const unit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[unitIndex], keyword))?.[1];
         if (unit !== undefined) {
           const count = number?.kind === 'number' ? number.value : 1;
-          this.windows.push(unit === 'year' ? lastWindow(today, count * 12, 'month') : lastWindow(today, count, unit));
+          // `last year`, `上个月` without a number: the previous calendar period; `last 2 years`: 24 complete months.
+          if (number?.kind !== 'number' && (unit === 'month' || unit === 'quarter' || unit === 'year')) this.windows.push(previousWindow(today, unit));
+          else if (number?.kind !== 'number' && unit === 'week') this.windows.push(previousWeek(today));
+          else this.windows.push(unit === 'year' ? lastWindow(today, count * 12, 'month') : lastWindow(today, count, unit));
           this.use(index, unitIndex);
           if (number?.kind === 'number') this.use(numberIndex);
           continue;
@@ -571,16 +579,18 @@ class Reader {
     }
     const yoy = this.indexesWith('yoy');
     const mom = this.indexesWith('mom');
-    if (yoy.length > 0 || mom.length > 0) {
+    // `2025年的总收入比2024年增长了多少`: growth between two named periods is a change too.
+    const twoPeriodGrowth = yoy.length === 0 && mom.length === 0 && this.windows.length === 2 && this.indexesWith('growth').length > 0;
+    if (yoy.length > 0 || mom.length > 0 || twoPeriodGrowth) {
       const column = this.temporalColumn();
       // Two periods named (`Q3 2026 … Q3 2025`): the later against the earlier.
       const named = [...this.windows].sort((left, right) => left.from.localeCompare(right.from));
       const explicitPrevious = named.length === 2 ? named[0] : undefined;
       if (named.length === 2) this.windows.length = 0;
       const period = (named.length === 2 ? named[1] : this.windows.pop()) ?? previousWindow(today, yoy.length > 0 ? 'year' : 'month');
-      const months = explicitPrevious !== undefined ? -monthsBetweenIso(explicitPrevious.from, period.from) : yoy.length > 0 ? -12 : -monthsOf(period);
+      const months = explicitPrevious !== undefined ? -monthsBetweenIso(explicitPrevious.from, period.from) : mom.length === 0 ? -12 : -monthsOf(period);
       const growth = this.indexesWith('growth');
-      this.change = { kind: yoy.length > 0 ? 'yoy' : 'mom', column, period, previous: shiftWindow(period, months), growthOnly: growth.length > 0 };
+      this.change = { kind: mom.length > 0 ? 'mom' : 'yoy', column, period, previous: shiftWindow(period, months), growthOnly: growth.length > 0 };
       this.use(...yoy, ...mom, ...growth);
     }
     if (this.windows.length > 1) {
@@ -936,6 +946,13 @@ class Reader {
         this.slots[index] = { slot: { kind: 'value', options: slot.values, negate: false, text: slot.text }, used: false };
         continue;
       }
+      // `elderly customers`, `senior citizens` (a flag column, then the people it describes): those who are.
+      const ref = this.columnOf(index);
+      const affirmative = ref === undefined ? undefined : affirmativeValue(ref);
+      if (ref !== undefined && affirmative !== undefined && !affirmative.negate && this.at(this.next(index))?.kind === 'table' && !hasKeyword(this.slots[this.previous(index)], 'whether')) {
+        this.slots[index] = { slot: { kind: 'value', options: [{ ...ref, value: affirmative.value, strength: 'synonym' }], negate: false, text: slot.text }, used: false };
+        continue;
+      }
       const implied = this.impliedValue(index);
       if (implied !== undefined) this.slots[index] = { slot: { kind: 'value', options: [implied], negate: false, text: slot.text }, used: false };
     }
@@ -1271,8 +1288,9 @@ class Reader {
       const edge = path?.[path.length - 1];
       if (path === undefined || edge === undefined) continue;
       let negate = false;
-      for (let at = other.index - 1; at >= Math.max(0, other.index - 3); at--) {
-        if (hasKeyword(this.slots[at], 'not')) {
+      // `没有账单的用户`, `customers with no bills`, `一张账单都没有`: a negation on either side.
+      for (const at of [other.index - 1, other.index - 2, other.index - 3, other.index + 1, other.index + 2]) {
+        if (at >= 0 && hasKeyword(this.slots[at], 'not') && !this.isUsed(at)) {
           negate = true;
           this.use(at);
           break;
@@ -1446,9 +1464,11 @@ class Reader {
   private readOrdering(): void {
     const desc = this.indexesWith('desc');
     const asc = this.indexesWith('asc');
-    if (desc.length > 0 || asc.length > 0) {
-      this.use(...desc, ...asc);
-      this.order = { by: { measure: 0 }, direction: desc.length > 0 ? 'desc' : 'asc' };
+    const sort = this.indexesWith('sort');
+    if (desc.length > 0 || asc.length > 0 || sort.length > 0) {
+      this.use(...desc, ...asc, ...sort);
+      // `排序` / `rank` alone sorts from the highest.
+      this.order = { by: { measure: 0 }, direction: asc.length > 0 && desc.length === 0 ? 'asc' : 'desc' };
     }
     for (const keyword of ['highest', 'lowest', 'top', 'bottom'] as const) {
       for (const index of this.indexesWith(keyword)) {
@@ -1547,7 +1567,7 @@ class Reader {
       this.has('replace') ||
       /(^|\s)(那|那么|那就|and|what about|how about|also|then|now|其中|这些|这其中|它们|of them|of those|among them|among those)(\s|$)|呢\s*$|^那/.test(text) ||
       /^(and|what about|how about|那|其中)/.test(text);
-    const ordersOnly = (this.has('desc') || this.has('asc')) && this.dimensions.length === 0 && this.filters.length === 0;
+    const ordersOnly = (this.has('desc') || this.has('asc') || this.has('sort')) && this.dimensions.length === 0 && this.filters.length === 0;
     return { defaultMeasure, also: this.has('also'), followUp: followUp || ordersOnly };
   }
 
@@ -1629,7 +1649,7 @@ function monthsOf(window: Window): number {
 function isMeaningful(slot: Slot): boolean {
   if (slot.kind === 'unknown') return false;
   if (slot.kind !== 'keyword') return true;
-  const connective: Keyword[] = ['have', 'how_much', 'growth', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'group', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
+  const connective: Keyword[] = ['distinct_values', 'sort', 'whether', 'have', 'how_much', 'growth', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'group', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
   return !slot.keywords.every((keyword) => connective.includes(keyword));
 }
 

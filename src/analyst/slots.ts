@@ -68,9 +68,12 @@ function valueOrKeyword(tokens: readonly Token[], index: number, slot: Slot): Sl
   if (keywords.length === 0) return slot;
   const columns = new Set((slot.kind === 'value' ? slot.options : slot.values).map((option) => option.column));
   if (slot.kind === 'column') for (const option of slot.options) columns.add(option.column);
-  for (const near of [tokens[index + 1], tokens[index - 1]]) {
+  const tables = new Set([...columns].map((column) => (slot.kind === 'value' ? slot.options : slot.values).find((option) => option.column === column)?.table));
+  for (const near of [tokens[index + 1], tokens[index - 1], tokens[index + 2], tokens[index - 2]]) {
     if (near?.kind !== 'term') continue;
     if (near.entries.some((entry) => entry.meaning.kind === 'column' && columns.has(entry.meaning.column))) return slot;
+    // `纸质账单、按月付的用户`: beside another value of the same table, it is a value too.
+    if (near.keywords.length === 0 && near.entries.some((entry) => entry.meaning.kind === 'value' && tables.has(entry.meaning.table))) return slot;
   }
   return { kind: 'keyword', keywords, text: slot.text };
 }

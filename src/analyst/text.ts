@@ -79,6 +79,7 @@ export function normalize(text: string): string {
   out = out.replace(/[“”"‘’`]/g, "'").replace(/[，、；]/g, ',').replace(/[。！？]/g, '.').replace(/[：]/g, ':');
   out = out.replace(/\b(can|won)'t\b/g, (_match, verb: string) => (verb === 'can' ? 'can not' : 'will not')).replace(/n't\b/g, ' not');
   out = out.replace(/'(ve|re|ll|d|m|s)\b/g, '');
+  out = out.replace(/\b(non|not)-(?=[a-z])/g, '$1 ');
   out = replaceChineseNumerals(out);
   out = out.replace(englishNumberPattern, (word) => String(englishNumbers[word]));
   out = out.replace(/百分之\s*(\d+(?:\.\d+)?)/g, '$1%');
