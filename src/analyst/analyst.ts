@@ -86,7 +86,11 @@ export class OfflineAnalyst {
     const language = detectLanguage(question);
     const base = { question, language, analyst: 'offline' as const, truncated: false };
     const previous = options.previous === undefined || options.previous === null ? undefined : planFromJson(this.schema, options.previous);
-    const interpretation = interpret(mainRequest(question), { schema: this.schema, matcher: this.matcher, joins: this.joins, today: this.today, ...(previous === undefined ? {} : { previous }) });
+    const reading = { schema: this.schema, matcher: this.matcher, joins: this.joins, today: this.today, ...(previous === undefined ? {} : { previous }) };
+    const main = mainRequest(question);
+    let interpretation = interpret(main, reading);
+    // The request alone may not name the data (`Give me the coefficient`): then the whole question is read.
+    if (interpretation.status === 'abstained' && main !== question) interpretation = interpret(question, reading);
     if (interpretation.status === 'abstained') {
       return this.abstain(base, interpretation.understood, interpretation.unmapped, interpretation.reason, performance.now() - started);
     }

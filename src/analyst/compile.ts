@@ -131,7 +131,36 @@ class QueryBuilder {
     return this.semiJoin(path, filter);
   }
 
-  private semiJoin(path: JoinEdge[], filter: Filter): string {
+  /**
+   * Conditions for all filters: joined tables filter directly; filters on a finer table (bills of a
+   * customer) go into one semi-join per table, so that "late bills in 2023" means the same bills are
+   * both late and in 2023. A negated existence (`no bills`) negates its table's whole semi-join.
+   */
+  conditions(filters: readonly Filter[]): string[] {
+    const out: string[] = [];
+    const finer = new Map<TableEntry, Filter[]>();
+    for (const filter of filters) {
+      if (filter.kind !== 'exists' && this.canJoin(filter.table)) {
+        out.push(filterCondition(filter, this.column(filter), this.context));
+        continue;
+      }
+      const group = finer.get(filter.table) ?? [];
+      group.push(filter);
+      finer.set(filter.table, group);
+    }
+    for (const [table, group] of finer) {
+      const path = this.context.joins.path(this.base, table);
+      if (path === undefined || path.length === 0) throw new CompileError(`${table.name} is not related to ${this.base.name}`);
+      const negated = group.some((filter) => filter.kind === 'exists' && filter.negate);
+      const inner = group.filter((filter) => filter.kind !== 'exists');
+      const condition = this.semiJoin(path, inner.length > 0 ? inner : group.slice(0, 1));
+      out.push(negated ? `NOT (${condition})` : condition);
+    }
+    return out;
+  }
+
+  private semiJoin(path: JoinEdge[], filters: Filter | readonly Filter[]): string {
+    const list = Array.isArray(filters) ? filters : [filters as Filter];
     const [first, ...rest] = path as [JoinEdge, ...JoinEdge[]];
     const quote = this.context.quote;
     const aliases = new Map<TableEntry, string>([[first.to, 's0']]);
@@ -144,7 +173,7 @@ class QueryBuilder {
       joins.push(`JOIN ${quote(edge.to.name)} ${alias} ON ${on}`);
       from = edge.to;
     }
-    const inner = filterCondition(filter, `${aliases.get(filter.table)}.${quote(filter.column.name)}`, this.context);
+    const inner = list.map((filter) => filterCondition(filter, `${aliases.get(filter.table)}.${quote(filter.column.name)}`, this.context)).join(' AND ');
     const outer = first.fromColumns.map((column) => `${this.aliasFor(this.base)}.${quote(column)}`);
     const selected = first.toColumns.map((column) => `s0.${quote(column)}`);
     const left = outer.length === 1 ? (outer[0] as string) : `(${outer.join(', ')})`;
@@ -283,7 +312,7 @@ function measureSql(measure: Measure, builder: QueryBuilder, context: CompileCon
     case 'aggregate':
       return aggregateSql(measure, measure.column === undefined ? undefined : builder.column({ table: measure.table, column: measure.column }), context.dialect);
     case 'share': {
-      const condition = measure.condition.map((filter) => builder.condition(filter)).join(' AND ');
+      const condition = builder.conditions(measure.condition).join(' AND ');
       return `AVG(CASE WHEN ${condition} THEN 1.0 ELSE 0.0 END)`;
     }
     case 'distribution':
@@ -326,7 +355,7 @@ function compileAggregate(plan: AggregatePlan, context: CompileContext, filters:
     select.push(`${expression} AS ${context.quote(name)}`);
     columns.push(name);
   }
-  for (const filter of filters) builder.where.push(builder.condition(filter));
+  builder.where.push(...builder.conditions(filters));
   let sql = `SELECT ${select.join(', ')} FROM ${builder.from()}${builder.whereClause()}`;
   if (plan.dimensions.length > 0) sql += ` GROUP BY ${plan.dimensions.map((_, index) => index + 1).join(', ')}`;
   if (plan.having.length > 0) {
@@ -360,7 +389,7 @@ function compileChange(plan: AggregatePlan, context: CompileContext): CompiledQu
   const select = [
     ...dimensionNames.map((name) => `c.${quote(name)}`),
     ...measureNames.flatMap((name) =>
-      change.growthOnly ? [growth(name)] : [`c.${quote(name)} AS ${quote(`${name}_current`)}`, `p.${quote(name)} AS ${quote(`${name}_previous`)}`, growth(name)],
+      change.growthOnly ? [...(change.withCurrent === true ? [`c.${quote(name)} AS ${quote(name)}`] : []), growth(name)] : [`c.${quote(name)} AS ${quote(`${name}_current`)}`, `p.${quote(name)} AS ${quote(`${name}_previous`)}`, growth(name)],
     ),
   ];
   // A time grain is compared with the same period a year (or a period) earlier, not with itself.
@@ -374,7 +403,7 @@ function compileChange(plan: AggregatePlan, context: CompileContext): CompiledQu
           )
           .join(' AND ');
   const sql = `SELECT ${select.join(', ')} FROM (${current.sql}) c LEFT JOIN (${previous.sql}) p ON ${on}${dimensionNames.length > 0 ? ` ORDER BY ${dimensionNames.map((_, index) => index + 1).join(', ')}` : ''}`;
-  return { sql, columns: [...dimensionNames, ...measureNames.flatMap((name) => (change.growthOnly ? [`${name}_change`] : [`${name}_current`, `${name}_previous`, `${name}_change`]))] };
+  return { sql, columns: [...dimensionNames, ...measureNames.flatMap((name) => (change.growthOnly ? [...(change.withCurrent === true ? [name] : []), `${name}_change`] : [`${name}_current`, `${name}_previous`, `${name}_change`]))] };
 }
 
 function monthsBetween(from: string, to: string): number {
@@ -397,7 +426,7 @@ export function compile(plan: Plan, context: CompileContext): CompiledQuery | un
     case 'rows': {
       const builder = new QueryBuilder(context, plan.table);
       const select = plan.columns.map((column) => `${builder.column(column)} AS ${quote(column.column.name)}`);
-      for (const filter of plan.filters) builder.where.push(builder.condition(filter));
+      builder.where.push(...builder.conditions(plan.filters));
       let sql = `SELECT ${select.join(', ')} FROM ${builder.from()}${builder.whereClause()}`;
       if (plan.order !== undefined) sql += ` ORDER BY ${builder.column(plan.order.column)} ${plan.order.direction === 'desc' ? 'DESC' : 'ASC'}`;
       sql += ` LIMIT ${Math.max(0, Math.floor(plan.limit))}`;
@@ -408,7 +437,7 @@ export function compile(plan: Plan, context: CompileContext): CompiledQuery | un
       const column = builder.column(plan.column);
       const width = numberLiteral(plan.width);
       builder.where.push(`${column} IS NOT NULL`);
-      for (const filter of plan.filters) builder.where.push(builder.condition(filter));
+      builder.where.push(...builder.conditions(plan.filters));
       const bin = `FLOOR(${column} / ${width.includes('.') ? width : `${width}.0`}) * ${width}`;
       return {
         sql: `SELECT ${bin} AS ${quote('bin_start')}, COUNT(*) AS ${quote('count')} FROM ${builder.from()}${builder.whereClause()} GROUP BY 1 ORDER BY 1`,
@@ -419,7 +448,7 @@ export function compile(plan: Plan, context: CompileContext): CompiledQuery | un
       const builder = new QueryBuilder(context, context.joins.finestOf([plan.x.table, plan.y.table]) ?? plan.x.table);
       const x = builder.column(plan.x);
       const y = builder.column(plan.y);
-      for (const filter of plan.filters) builder.where.push(builder.condition(filter));
+      builder.where.push(...builder.conditions(plan.filters));
       const expression =
         context.dialect === 'mysql'
           ? `(COUNT(*) * SUM(${x} * ${y}) - SUM(${x}) * SUM(${y})) / SQRT((COUNT(*) * SUM(${x} * ${x}) - SUM(${x}) * SUM(${x})) * (COUNT(*) * SUM(${y} * ${y}) - SUM(${y}) * SUM(${y})))`
@@ -447,7 +476,7 @@ export function compile(plan: Plan, context: CompileContext): CompiledQuery | un
     case 'distinct_values': {
       const builder = new QueryBuilder(context, plan.column.table);
       const column = builder.column(plan.column);
-      for (const filter of plan.filters) builder.where.push(builder.condition(filter));
+      builder.where.push(...builder.conditions(plan.filters));
       return { sql: `SELECT DISTINCT ${column} AS ${quote(plan.column.column.name)} FROM ${builder.from()}${builder.whereClause()} ORDER BY 1`, columns: [plan.column.column.name] };
     }
     case 'list_tables':

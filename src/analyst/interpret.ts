@@ -88,7 +88,7 @@ export function interpret(question: string, context: InterpretContext): Interpre
 }
 
 /** Single characters and English fragments that carry no meaning of their own when left over. */
-const ignorableLeftovers = /^([一钱第的了吗呢吧啊呀么是都请把被让给对从向在和与及或还就也又再很更而且但如则那这哪谁怎用使得着过来去到上下中内外后里其每些个位名条笔次家种类项件多少几共总为按各占比率数值表列行哪]|[a-z]|'s|s)$/u;
+const ignorableLeftovers = /^([量端限全同并集能拉一钱第的了吗呢吧啊呀么是都请把被让给对从向在和与及或还就也又再很更而且但如则那这哪谁怎用使得着过来去到上下中内外后里其每些个位名条笔次家种类项件多少几共总为按各占比率数值表列行哪]|[a-z]|'s|s)$/u;
 
 const grainKeywords: [Keyword, Grain][] = [
   ['grain_day', 'day'],
@@ -320,27 +320,6 @@ class Reader {
       });
       return { intent: 'list_tables' };
     }
-    const describe = this.indexesWith('describe');
-    const columnsWord = this.indexesWith('columns');
-    if (describe.length > 0 || (columnsWord.length > 0 && this.columnsMentioned().length === 0 && this.tableMentioned() !== undefined)) {
-      const columns = this.columnsMentioned();
-      const table = this.tableMentioned();
-      if (columns.length === 1 && columns[0] !== undefined && describe.length > 0) {
-        this.use(...describe, ...columnsWord, columns[0].index);
-        this.indexesWith('distinct_values').forEach((index) => this.use(index));
-        if (table !== undefined) this.use(table.index);
-        return { intent: 'describe_column', column: columns[0].ref };
-      }
-      if (table !== undefined && columns.length === 0) {
-        this.use(...describe, ...columnsWord, table.index);
-        this.indexesWith('count').forEach((index) => this.use(index));
-        return { intent: 'describe_table', table: table.table };
-      }
-      if (describe.length > 0 && columns.length === 0 && table === undefined) {
-        this.use(...describe);
-        return { intent: 'list_tables' };
-      }
-    }
     if (this.has('missing')) {
       const marks = this.indexesWith('missing');
       const columns = this.columnsMentioned();
@@ -363,6 +342,27 @@ class Reader {
       this.indexesWith('count').forEach((index) => this.use(index));
       this.indexesWith('rows').forEach((index) => this.use(index));
       return { intent: 'duplicates', table, columns: columns.map((column) => column.ref) };
+    }
+    const describe = this.indexesWith('describe');
+    const columnsWord = this.indexesWith('columns');
+    if (describe.length > 0 || (columnsWord.length > 0 && this.columnsMentioned().length === 0 && this.tableMentioned() !== undefined)) {
+      const columns = this.columnsMentioned();
+      const table = this.tableMentioned();
+      if (columns.length === 1 && columns[0] !== undefined && describe.length > 0) {
+        this.use(...describe, ...columnsWord, columns[0].index);
+        this.indexesWith('distinct_values').forEach((index) => this.use(index));
+        if (table !== undefined) this.use(table.index);
+        return { intent: 'describe_column', column: columns[0].ref };
+      }
+      if (table !== undefined && columns.length === 0) {
+        this.use(...describe, ...columnsWord, table.index);
+        this.indexesWith('count').forEach((index) => this.use(index));
+        return { intent: 'describe_table', table: table.table };
+      }
+      if (describe.length > 0 && columns.length === 0 && table === undefined) {
+        this.use(...describe);
+        return { intent: 'list_tables' };
+      }
     }
     if (this.has('correlation')) {
       const numeric = this.columnsMentioned().filter((column) => isNumeric(column.ref.column));
@@ -440,7 +440,8 @@ class Reader {
 
   /** Names something of the data, or asks something of a follow-up (a chart, a grain, an order). */
   private hasContent(): boolean {
-    const asks: Keyword[] = ['list_tables', 'describe', 'chart_bar', 'chart_line', 'chart_pie', 'chart_scatter', 'chart_histogram', 'grain_day', 'grain_week', 'grain_month', 'grain_quarter', 'grain_year', 'missing', 'duplicates'];
+    const followUps: Keyword[] = this.context.previous === undefined ? [] : ['highest', 'lowest', 'top', 'bottom', 'desc', 'asc', 'sort', 'unit_month', 'unit_quarter', 'unit_year'];
+    const asks: Keyword[] = [...followUps, 'list_tables', 'describe', 'chart_bar', 'chart_line', 'chart_pie', 'chart_scatter', 'chart_histogram', 'grain_day', 'grain_week', 'grain_month', 'grain_quarter', 'grain_year', 'missing', 'duplicates'];
     return this.slots.some(({ slot }) => slot.kind === 'metric' || slot.kind === 'column' || slot.kind === 'value' || slot.kind === 'table' || slot.kind === 'date' || (slot.kind === 'keyword' && asks.some((keyword) => slot.keywords.includes(keyword))));
   }
 
@@ -590,7 +591,9 @@ class Reader {
       const period = (named.length === 2 ? named[1] : this.windows.pop()) ?? previousWindow(today, yoy.length > 0 ? 'year' : 'month');
       const months = explicitPrevious !== undefined ? -monthsBetweenIso(explicitPrevious.from, period.from) : mom.length === 0 ? -12 : -monthsOf(period);
       const growth = this.indexesWith('growth');
-      this.change = { kind: mom.length > 0 ? 'mom' : 'yoy', column, period, previous: shiftWindow(period, months), growthOnly: growth.length > 0 };
+      // `每个月的收入，以及同比增长率`: the value and its growth, both asked for.
+      const withValue = growth.length > 0 && this.slots.some((state) => hasKeyword(state, 'and') && ['以及', '及', '和', 'and', 'as well as', 'plus', '同时'].includes(state.slot.text));
+      this.change = { kind: mom.length > 0 ? 'mom' : 'yoy', column, period, previous: shiftWindow(period, months), growthOnly: growth.length > 0, ...(withValue ? { withCurrent: true } : {}) };
       this.use(...yoy, ...mom, ...growth);
     }
     if (this.windows.length > 1) {
@@ -685,6 +688,16 @@ class Reader {
         this.addDimension({ ...this.temporalColumn(), grain });
         continue;
       }
+      // `按金额从高到低排序`, `sorted by amount`: `by` a measure column followed by an order is an order.
+      const after = this.next(at);
+      if (this.at(at)?.kind === 'column' && ['desc', 'asc', 'sort'].some((keyword) => hasKeyword(this.slots[after], keyword as Keyword))) {
+        const column = this.columnOf(at);
+        if (column !== undefined && isMeasureColumn(column.table, column.column)) {
+          this.use(index, at);
+          this.orderByColumn = column;
+          continue;
+        }
+      }
       while (this.at(at)?.kind === 'column' && !this.isUsed(at)) {
         const column = this.columnOf(at);
         if (column === undefined) break;
@@ -777,6 +790,9 @@ class Reader {
       this.filters.push({ kind: 'compare', ...subject.ref, op, value: number.percent ? value / 100 : value });
     }
   }
+
+  /** A measure column named only to order by (`按金额从高到低`); the order then follows its measure. */
+  private orderByColumn: ColumnRef | undefined;
 
   /** Value slots made from `have` + a yes/no column, with whether the `have` was negated. */
   private readonly haveMarks = new Map<number, boolean>();
@@ -1069,8 +1085,11 @@ class Reader {
    * `which contract type has the highest churn rate`.
    */
   private readLeftoverDimensions(): void {
+    const ranking = this.slots.some((state) => ['highest', 'lowest', 'top', 'bottom', 'desc', 'asc', 'sort'].some((keyword) => hasKeyword(state, keyword as Keyword)));
     for (const { index, ref } of this.columnsMentioned()) {
-      if (isMeasureColumn(ref.table, ref.column) || isTemporal(ref.column)) continue;
+      if (isMeasureColumn(ref.table, ref.column)) continue;
+      // A date column groups as it is only when periods are ranked (`逾期率最高的三个账单月份`).
+      if (isTemporal(ref.column) && !(ranking && this.measures.length > 0)) continue;
       this.use(index);
       this.addDimension(ref);
     }
@@ -1247,7 +1266,13 @@ class Reader {
     const counts = this.indexesWith('count');
     const entity = this.tableMentioned();
     // `多少个用户` counts users even beside other measures; a bare `多少` (`分别是多少`) asks for the others.
-    const countsEntity = entity !== undefined && counts.some((index) => Math.abs(index - entity.index) <= 2);
+    const countsEntity =
+      entity !== undefined &&
+      counts.some((index) => {
+        if (Math.abs(index - entity.index) > 3) return false;
+        const between = this.slots.slice(Math.min(index, entity.index) + 1, Math.max(index, entity.index));
+        return between.every((state) => state.slot.kind === 'keyword' || state.slot.kind === 'unknown');
+      });
     this.use(...counts);
     if (this.measures.length === 0 || countsEntity) {
       if (entity !== undefined) this.use(entity.index);
@@ -1384,11 +1409,15 @@ class Reader {
       this.use(at);
       return true;
     };
-    let at = this.previous(index, ['percent_sign', 'unit_day']);
+    let at = this.previous(index, ['percent_sign', 'unit_day', 'unit_month', 'unit_year']);
     if (take(at)) {
-      // `25th and 75th percentiles`: more numbers joined by `and` before.
+      // `25th and 75th percentiles`, `25%、50%、75%分位数`: more numbers before, joined by `and` or commas.
       for (;;) {
         const joiner = this.previous(at);
+        if (this.at(joiner)?.kind === 'number' && take(joiner)) {
+          at = joiner;
+          continue;
+        }
         if (!hasKeyword(this.slots[joiner], 'and')) break;
         const before = this.previous(joiner);
         if (!take(before)) break;
@@ -1468,7 +1497,8 @@ class Reader {
     if (desc.length > 0 || asc.length > 0 || sort.length > 0) {
       this.use(...desc, ...asc, ...sort);
       // `排序` / `rank` alone sorts from the highest.
-      this.order = { by: { measure: 0 }, direction: asc.length > 0 && desc.length === 0 ? 'asc' : 'desc' };
+      const byColumn = this.orderByColumn === undefined ? -1 : this.measures.findIndex((measure) => measure.kind === 'aggregate' && measure.column === this.orderByColumn?.column);
+      this.order = { by: { measure: Math.max(0, byColumn) }, direction: asc.length > 0 && desc.length === 0 ? 'asc' : 'desc' };
     }
     for (const keyword of ['highest', 'lowest', 'top', 'bottom'] as const) {
       for (const index of this.indexesWith(keyword)) {
@@ -1535,6 +1565,8 @@ class Reader {
       }
       const next = this.at(this.next(index));
       if (next?.kind === 'column' && next.options.some((option) => option.column.values.length === value)) this.use(index);
+      // `这两类用户`, `these 2 groups`, `both 2`: a count of what was just named.
+      if (['这', '这些', '那', '那些', 'these', 'those', 'both', 'all'].includes(this.slots[index - 1]?.slot.text ?? '')) this.use(index);
     }
   }
 
@@ -1550,8 +1582,8 @@ class Reader {
       const comparisons: Keyword[] = ['gt', 'gte', 'lt', 'lte'];
       const nearNumber = [index - 1, index + 1, index + 2].some((at) => this.at(at)?.kind === 'number');
       if (slot.keywords.every((keyword) => comparisons.includes(keyword) || keyword === 'stop') && !nearNumber) return false;
-      // `in total` beside a sum, `总额` said twice: the aggregate is already there.
-      if (slot.keywords.every((keyword) => fns.has(keyword) || keyword === 'stop')) return false;
+      // `in total` beside a sum, `总额` said twice, `the total number of`: the aggregate is already there.
+      if (slot.keywords.every((keyword) => fns.has(keyword) || (keyword === 'sum' && (fns.has('count') || fns.has('count_distinct') || fns.has('metric'))) || keyword === 'stop')) return false;
       return true;
     });
     if (left.length > 0) {

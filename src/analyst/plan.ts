@@ -73,6 +73,8 @@ export type Plan =
         previous: { from: string; to: string; label: string };
         /** Only the growth rate (the question asks for 增长率 / growth), not both values beside it. */
         growthOnly: boolean;
+        /** With growthOnly: the period's value beside its growth (`收入以及同比增长率`). */
+        withCurrent?: boolean;
       };
       chart?: ChartType;
     }

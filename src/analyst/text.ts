@@ -48,7 +48,7 @@ function digitByDigit(text: string): string | undefined {
 }
 
 /** Single numerals that are words rather than numbers in these neighbourhoods (一些 some, 统一, 万一…). */
-const wordlike = new Set(['每一', '这一', '那一', '一行', '一列', '一张', '同一', '一组', '一档', '一段', '一一', '一些', '一下', '一共', '一起', '一样', '一般', '一直', '统一', '唯一', '万一', '一致', '一定', '一点', '千万', '百分']);
+const wordlike = new Set(['一个', '一种', '一类', '每一', '这一', '那一', '一行', '一列', '一张', '同一', '一组', '一档', '一段', '一一', '一些', '一下', '一共', '一起', '一样', '一般', '一直', '统一', '唯一', '万一', '一致', '一定', '一点', '千万', '百分']);
 
 function replaceChineseNumerals(text: string): string {
   return text.replace(numeralRun, (run, offset: number) => {
@@ -85,7 +85,7 @@ export function normalize(text: string): string {
   out = out.replace(/百分之\s*(\d+(?:\.\d+)?)/g, '$1%');
   // `top10`, `前10名`, `近半年`: numbers glued to words, and halves.
   out = out.replace(/\b(top|bottom|first|last|p)(\d+)\b/g, '$1 $2');
-  out = out.replace(/(近|过去|最近)半年/g, '$16个月').replace(/半年/g, '6个月');
+  out = out.replace(/(近|过去|最近)半年/g, '$16个月').replace(/(?<![上下前后])半年/g, '6个月');
   out = out.replace(/(\d),(\d{3})(?!\d)/g, '$1$2');
   return out.replace(/\s+/g, ' ').trim();
 }

@@ -98,6 +98,10 @@ export function buildVocabulary(dictionary: Dictionary): Vocabulary {
   for (const table of dictionary.tables) {
     const tableMeaning: Meaning = { kind: 'table', table };
     addName(table.name, tableMeaning);
+    // `user_demographics` is also `demographics`: the name without a leading word shared by other tables.
+    const words = splitName(table.name);
+    const shared = words.length > 1 && dictionary.tables.filter((other) => splitName(other.name)[0] === words[0]).length > 1;
+    if (shared) add(words.slice(1).join(' '), tableMeaning, 'description');
     for (const synonym of table.synonyms) add(synonym, tableMeaning, 'synonym');
     for (const phrase of descriptionPhrases(table.description)) add(phrase, tableMeaning, 'description');
     for (const column of table.columns) {
