@@ -174,10 +174,12 @@ class QueryBuilder {
       from = edge.to;
     }
     const inner = list.map((filter) => filterCondition(filter, `${aliases.get(filter.table)}.${quote(filter.column.name)}`, this.context)).join(' AND ');
-    const outer = first.fromColumns.map((column) => `${this.aliasFor(this.base)}.${quote(column)}`);
-    const selected = first.toColumns.map((column) => `s0.${quote(column)}`);
-    const left = outer.length === 1 ? (outer[0] as string) : `(${outer.join(', ')})`;
-    return `${left} IN (SELECT ${selected.join(', ')} FROM ${quote(first.to.name)} s0${joins.length > 0 ? ` ${joins.join(' ')}` : ''} WHERE ${inner})`;
+    // EXISTS with the link as a condition: every engine plans it as a (anti-)semi-join, where NOT IN
+    // over a large table can fall back to a nested loop.
+    const link = first.fromColumns
+      .map((column, index) => `s0.${quote(first.toColumns[index] ?? column)} = ${this.aliasFor(this.base)}.${quote(column)}`)
+      .join(' AND ');
+    return `EXISTS (SELECT 1 FROM ${quote(first.to.name)} s0${joins.length > 0 ? ` ${joins.join(' ')}` : ''} WHERE ${link} AND ${inner})`;
   }
 
   from(): string {

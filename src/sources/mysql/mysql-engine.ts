@@ -157,6 +157,8 @@ export async function openMysqlEngine(connection: ServerConnection): Promise<Eng
           throw error;
         }
       }
+      // Division and AVG of decimals keep 4 digits by default (AVG of 1.0/0.0 flags is 0.4433): keep 30.
+      await run(pooled, 'SET SESSION div_precision_increment = 30').catch(() => undefined);
       prepared.add(pooled);
     }
     return pooled;

@@ -161,3 +161,52 @@ export function createTestDatabase(dialect: SqlDialect): Promise<TestDatabase> {
       return createPostgresTestDatabase();
   }
 }
+
+/** An empty database for a test to fill: `run` executes administrative SQL in it. */
+export interface ScratchDatabase {
+  dialect: 'mysql' | 'postgres';
+  spec: string;
+  run(sql: string): Promise<void>;
+  drop(): Promise<void>;
+}
+
+export async function createScratchDatabase(dialect: 'mysql' | 'postgres'): Promise<ScratchDatabase> {
+  const name = uniqueName();
+  if (dialect === 'mysql') {
+    const admin = await mysql.createConnection({ uri: mysqlAdminUrl, multipleStatements: false });
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`USE ${name}`);
+    const url = new URL(mysqlAdminUrl);
+    url.pathname = `/${name}`;
+    return {
+      dialect,
+      spec: url.toString(),
+      async run(sql) {
+        await admin.query(sql);
+      },
+      async drop() {
+        await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+        await admin.end();
+      },
+    };
+  }
+  const admin = new pg.Client({ connectionString: postgresAdminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(postgresAdminUrl);
+  url.pathname = `/${name}`;
+  const owner = new pg.Client({ connectionString: url.toString() });
+  await owner.connect();
+  return {
+    dialect,
+    spec: url.toString(),
+    async run(sql) {
+      await owner.query(sql);
+    },
+    async drop() {
+      await owner.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
