@@ -153,7 +153,7 @@ export class OfflineAnalyst {
   private async outsideCoverage(plan: Plan, context: CompileContext): Promise<string | undefined> {
     const filters = plan.intent === 'aggregate' || plan.intent === 'rows' || plan.intent === 'histogram' || plan.intent === 'correlation' ? plan.filters : [];
     const periods = [...filters.filter((filter) => filter.kind === 'time')];
-    if (plan.intent === 'aggregate' && plan.change !== undefined) periods.push({ kind: 'time', ...plan.change.column, ...plan.change.period }, { kind: 'time', ...plan.change.column, ...plan.change.previous });
+    if (plan.intent === 'aggregate' && plan.change !== undefined && plan.change.period.from !== '0001-01-01') periods.push({ kind: 'time', ...plan.change.column, ...plan.change.period }, { kind: 'time', ...plan.change.column, ...plan.change.previous });
     for (const period of periods) {
       if (period.kind !== 'time') continue;
       const key = `${period.table.name}.${period.column.name}`;

@@ -119,6 +119,10 @@ export function composeAnswer(plan: Plan, result: ResultShape, language: Languag
         : `The Pearson correlation of ${x} and ${y} is ${value.toFixed(3)}: a ${strength[1]} ${direction[1]} correlation.`;
     }
     case 'missing': {
+      if (plan.stat === 'distinct') {
+        const list = result.rows.map((row) => `${String(row[0])} ${Number(row[1]).toLocaleString('en-US')}`);
+        return zh ? `各列的不同值个数：${joinList(list, language)}。` : `Distinct values per column: ${joinList(list, language)}.`;
+      }
       const missing = result.rows.filter((row) => Number(row[1]) > 0);
       if (missing.length === 0) return zh ? `${tableLabel(plan.table, 'zh')}没有缺失值。` : `${tableLabel(plan.table, 'en')} has no missing values.`;
       const list = missing.map((row) => `${String(row[0])} ${Number(row[1]).toLocaleString('en-US')}`);

@@ -382,8 +382,10 @@ function compileChange(plan: AggregatePlan, context: CompileContext): CompiledQu
   const withoutOrder: AggregatePlan = { ...plan, having: [] };
   delete withoutOrder.order;
   delete withoutOrder.limit;
-  const current = compileAggregate(withoutOrder, context, [...plan.filters, timeFilter(change.period)]);
-  const previous = compileAggregate(withoutOrder, context, [...plan.filters, timeFilter(change.previous)]);
+  // Every period (no window named): no time filter on either side; each period meets the one before.
+  const everyPeriod = change.period.from === '0001-01-01';
+  const current = compileAggregate(withoutOrder, context, everyPeriod ? plan.filters : [...plan.filters, timeFilter(change.period)]);
+  const previous = compileAggregate(withoutOrder, context, everyPeriod ? plan.filters : [...plan.filters, timeFilter(change.previous)]);
   const quote = context.quote;
   const dimensionNames = current.columns.slice(0, plan.dimensions.length);
   const measureNames = current.columns.slice(plan.dimensions.length);
@@ -395,7 +397,7 @@ function compileChange(plan: AggregatePlan, context: CompileContext): CompiledQu
     ),
   ];
   // A time grain is compared with the same period a year (or a period) earlier, not with itself.
-  const shift = monthsBetween(change.previous.from, change.period.from);
+  const shift = everyPeriod ? (change.kind === 'yoy' ? 12 : 1) : monthsBetween(change.previous.from, change.period.from);
   const on =
     dimensionNames.length === 0
       ? '1 = 1'
@@ -461,11 +463,14 @@ export function compile(plan: Plan, context: CompileContext): CompiledQuery | un
     case 'missing': {
       const columns = plan.columns.length > 0 ? plan.columns.map((ref) => ref.column) : plan.table.columns;
       const table = quote(plan.table.name);
+      const distinct = plan.stat === 'distinct';
+      const stat = (name: string): string => (distinct ? `COUNT(DISTINCT ${quote(name)})` : `COUNT(*) - COUNT(${quote(name)})`);
+      const label = distinct ? 'distinct_values' : 'missing';
       if (plan.columns.length === 1 && columns[0] !== undefined) {
-        return { sql: `SELECT COUNT(*) - COUNT(${quote(columns[0].name)}) AS ${quote('missing')} FROM ${table}`, columns: ['missing'] };
+        return { sql: `SELECT ${stat(columns[0].name)} AS ${quote(label)} FROM ${table}`, columns: [label] };
       }
-      const parts = columns.map((column) => `SELECT ${stringLiteral(column.name)} AS ${quote('column_name')}, COUNT(*) - COUNT(${quote(column.name)}) AS ${quote('missing')} FROM ${table}`);
-      return { sql: parts.join(' UNION ALL '), columns: ['column_name', 'missing'] };
+      const parts = columns.map((column) => `SELECT ${stringLiteral(column.name)} AS ${quote('column_name')}, ${stat(column.name)} AS ${quote(label)} FROM ${table}`);
+      return { sql: parts.join(' UNION ALL '), columns: ['column_name', label] };
     }
     case 'duplicates': {
       const columns = plan.columns.length > 0 ? plan.columns.map((ref) => ref.column.name) : plan.table.columns.map((column) => column.name);

@@ -320,6 +320,13 @@ class Reader {
       });
       return { intent: 'list_tables' };
     }
+    // `distinct value count per column`, `每列有多少个不同的值`: a profile of the table's columns.
+    if (this.has('distinct') && this.has('columns') && !this.has('missing') && this.tableMentioned() !== undefined && this.columnsMentioned().length === 0) {
+      const table = this.tableMentioned() as { index: number; table: TableEntry };
+      for (const keyword of ['distinct', 'columns', 'count', 'group', 'every', 'distinct_values'] as const) this.indexesWith(keyword).forEach((index) => this.use(index));
+      this.use(table.index);
+      return { intent: 'missing', table: table.table, columns: [], stat: 'distinct' };
+    }
     if (this.has('missing')) {
       const marks = this.indexesWith('missing');
       const columns = this.columnsMentioned();
@@ -588,7 +595,9 @@ class Reader {
       const named = [...this.windows].sort((left, right) => left.from.localeCompare(right.from));
       const explicitPrevious = named.length === 2 ? named[0] : undefined;
       if (named.length === 2) this.windows.length = 0;
-      const period = (named.length === 2 ? named[1] : this.windows.pop()) ?? previousWindow(today, yoy.length > 0 ? 'year' : 'month');
+      // `每年的收入以及同比增长率`: with a grain and no period named, every period against the one a year before.
+      const everyPeriod = named.length === 0 && this.windows.length === 0 && this.slots.some((state) => grainKeywords.some(([keyword]) => hasKeyword(state, keyword)));
+      const period = (named.length === 2 ? named[1] : this.windows.pop()) ?? (everyPeriod ? { from: '0001-01-01', to: '9999-12-31', label: 'every period' } : previousWindow(today, yoy.length > 0 ? 'year' : 'month'));
       const months = explicitPrevious !== undefined ? -monthsBetweenIso(explicitPrevious.from, period.from) : mom.length === 0 ? -12 : -monthsOf(period);
       const growth = this.indexesWith('growth');
       // `每个月的收入，以及同比增长率`: the value and its growth, both asked for.
@@ -902,7 +911,8 @@ class Reader {
     }
     const comparing = this.has('compare');
     for (const { indexes, options, negated } of byColumn.values()) {
-      if (indexes.length < 2 || options.length === 0) continue;
+      // `留存（未流失）`: the same value said twice is one filter, not a comparison.
+      if (indexes.length < 2 || options.length === 0 || (!negated && new Set(options.map((option) => option.value)).size < 2)) continue;
       // `A和B` compares when the question says so, or when the values are joined by `and` (not `or`).
       const joinedByAnd = indexes.slice(1).every((index, position) => {
         const between = this.slots.slice((indexes[position] ?? 0) + 1, index);
@@ -1336,7 +1346,8 @@ class Reader {
         continue;
       }
       const entity = this.tableMentioned();
-      const tables = entity !== undefined ? [entity.table] : this.context.schema.tables.filter((table) => this.tables.has(table.name));
+      const inPlay = new Set([...this.tables, ...this.filters.map((filter) => filter.table.name), ...this.dimensions.map((dimension) => dimension.table.name)]);
+      const tables = entity !== undefined ? [entity.table] : this.context.schema.tables.filter((table) => inPlay.has(table.name));
       const money = tables.flatMap((table) => table.columns.filter((column) => isMeasureColumn(table, column) && /usd|\$|元|cny|rmb|eur|dollar/i.test(column.unit ?? '')).map((column) => ({ table, column })));
       const facts = money.filter((ref) => this.context.joins.isFactTable(ref.table));
       const pool = facts.length > 0 ? facts : money;
@@ -1448,6 +1459,9 @@ class Reader {
     if (conditions.length === 0 && this.dimensions.length > 0) {
       // `各支付方式的收入占总收入的比例`: each group's part of an additive measure's total.
       const additive = this.measures.findIndex(isAdditive);
+      // `客户数，以及各自占总客户的比例`: the count and its share, both asked for.
+      const both = this.slots.slice(0, shareIndex).some((state) => hasKeyword(state, 'and') && ['以及', '及', '和', '并', 'and', 'as well as', 'plus', 'with'].includes(state.slot.text));
+      if (additive >= 0 && both) return { kind: 'portion', of: this.measures[additive] as Measure };
       if (additive >= 0) {
         const [measure] = this.measures.splice(additive, 1);
         // `收入占总收入`: the same sum named twice is one measure.

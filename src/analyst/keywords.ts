@@ -90,7 +90,7 @@ function words(keyword: Keyword, surfaces: string): [Keyword, string[]] {
 }
 
 const table: [Keyword, string[]][] = [
-  words('group', '按|按照|根据|各|各个|每个|每种|每类|每一个|不同|分别|分|对于每个|by|per|for each|each|across|group by|grouped by|broken down by|breakdown by|split by|for every|拆分|拆开|分拆|展开|展开看|细分|分开|分开看|交叉|组合|组合下|各组|每组|每档|分组统计|broken out by|split out by|combination of|each combination of|for every combination of|per combination of|cross|crossed with'),
+  words('group', '按|按照|根据|各|各个|每个|每种|每类|每一个|不同|分别|分|对于每个|by|per|for each|each|across each|across all|group by|grouped by|broken down by|breakdown by|split by|for every|拆分|拆开|分拆|展开|展开看|细分|分开|分开看|交叉|组合|组合下|各组|每组|每档|分组统计|broken out by|split out by|combination of|each combination of|for every combination of|per combination of|cross|crossed with'),
   words('avg', '平均|平均值|均值|平均的|average|avg|mean'),
   words('sum', '总和|合计|总计|总额|累计|之和|加总|add up|adds up|added up|summed|sum|total|sum of|in total|combined'),
   words('min', '最小|最小值|最少的|minimum|min|smallest|最便宜|最早|earliest|cheapest|lowest value'),
@@ -100,7 +100,7 @@ const table: [Keyword, string[]][] = [
   words('variance', '方差|variance'),
   words('percentile', '百分位|百分位数|分位数|分位|percentile|th percentile|quantile|percentiles|quantiles'),
   words('count', '多少|几个|几位|几名|几|数量|个数|人数|数目|计数|有多少|一共有|共有|总数|how many|number of|count|count of|counts|the number|次数|几次|多少次|多少人|有几个|几个人|人次|行数|how often|how many times|times'),
-  words('how_much', 'how much|多少钱|多少金额|收了多少钱|花了多少钱|多少收入|带来了多少|贡献了多少|贡献|带来'),
+  words('how_much', 'did we bill|have we billed|we billed|billed in total|did we charge|did we earn|did we make|did we collect|invoiced|how much|多少钱|多少金额|收了多少钱|花了多少钱|多少收入|带来了多少|贡献了多少|贡献|带来'),
   words('have', '有|拥有|使用|用|用了|订阅了|办理了|开|开了|开通了|开通|签|签了|签约|订了|装了|have|has|having|with|use|uses|using|subscribed to|subscribe to'),
   words('date_range', '时间范围|覆盖范围|覆盖的时间|起止时间|日期范围|date range|time range|time span|period covered|first and last'),
   words('sort', '排序|排名|排一下|排列|排个序|排|rank|ranked|ranking|sorted by|sort by|order by|sort|sorted|ordered by'),

@@ -89,6 +89,7 @@ export function planToJson(plan: Plan, language: Language): PlanJson {
     case 'correlation':
       return { intent: 'correlation', x: columnJson(plan.x), y: columnJson(plan.y), filters: plan.filters.map(filterJson) };
     case 'missing':
+      return { intent: plan.intent, table: plan.table.name, columns: plan.columns.map(columnJson), stat: plan.stat ?? 'missing' };
     case 'duplicates':
       return { intent: plan.intent, table: plan.table.name, columns: plan.columns.map(columnJson) };
     case 'distinct_values':

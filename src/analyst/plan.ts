@@ -81,7 +81,8 @@ export type Plan =
   | { intent: 'rows'; table: TableEntry; columns: ColumnRef[]; filters: Filter[]; order?: { column: ColumnRef; direction: 'asc' | 'desc' }; limit: number; chart?: ChartType }
   | { intent: 'histogram'; column: ColumnRef; width: number; filters: Filter[]; chart?: ChartType }
   | { intent: 'correlation'; x: ColumnRef; y: ColumnRef; filters: Filter[]; chart?: ChartType }
-  | { intent: 'missing'; table: TableEntry; columns: ColumnRef[] }
+  /** Per-column counts of a table: missing values (the default) or distinct values. */
+  | { intent: 'missing'; table: TableEntry; columns: ColumnRef[]; stat?: 'missing' | 'distinct' }
   | { intent: 'duplicates'; table: TableEntry; columns: ColumnRef[] }
   | { intent: 'distinct_values'; column: ColumnRef; filters: Filter[] }
   | { intent: 'list_tables' }

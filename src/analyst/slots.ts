@@ -52,6 +52,10 @@ function termSlot(text: string, entries: VocabularyEntry[], keywords: readonly K
     else if (meaning.kind === 'column') columns.push({ table: meaning.table, column: meaning.column, strength: entry.strength });
     else if (meaning.kind === 'table') tables.push(meaning.table);
   }
+  // A word that is a value's synonym but only a column's description word (`churned`) is the value.
+  const strongestValue = Math.min(...values.map((value) => strengthRank[value.strength]));
+  const strongestColumn = Math.min(...columns.map((column) => strengthRank[column.strength]));
+  if (values.length > 0 && strongestValue < strongestColumn) return { kind: 'value', options: best(values), negate: false, text };
   if (columns.length > 0) return { kind: 'column', options: best(columns), values, text };
   if (values.length > 0) return { kind: 'value', options: values, negate: false, text };
   return { kind: 'table', options: tables, text };
