@@ -129,13 +129,13 @@ export function composeAnswer(plan: Plan, result: ResultShape, language: Languag
       return zh ? `有缺失值的列：${joinList(list, language)}。` : `Columns with missing values: ${joinList(list, language)}.`;
     }
     case 'duplicates': {
-      const groups = Number(result.rows[0]?.[0] ?? 0);
-      const extra = Number(result.rows[0]?.[1] ?? 0);
-      const what = plan.columns.length > 0 ? plan.columns.map((ref) => ref.column.name).join(', ') : zh ? '整行' : 'whole rows';
-      if (groups === 0) return zh ? `${tableLabel(plan.table, 'zh')}按 ${what} 没有重复。` : `${tableLabel(plan.table, 'en')} has no duplicates by ${what}.`;
-      return zh
-        ? `按 ${what}，有 ${groups.toLocaleString('en-US')} 组重复，多出 ${extra.toLocaleString('en-US')} 行。`
-        : `By ${what}, ${groups.toLocaleString('en-US')} values are duplicated, with ${extra.toLocaleString('en-US')} extra rows.`;
+      const count = Number(result.rows[0]?.[0] ?? 0);
+      const table = tableLabel(plan.table, language);
+      if (plan.columns.length > 0) {
+        const what = plan.columns.map((ref) => ref.column.name).join(', ');
+        return zh ? `${table}中按 ${what} 重复出现的值有 ${count.toLocaleString('en-US')} 个。` : `${count.toLocaleString('en-US')} values of ${what} occur more than once in ${table}.`;
+      }
+      return zh ? `${table}中完全重复的行有 ${count.toLocaleString('en-US')} 行。` : `${table} has ${count.toLocaleString('en-US')} rows that are exact copies of another.`;
     }
     case 'distinct_values': {
       const values = result.rows.map((row) => String(row[0] ?? (zh ? '（空）' : '(empty)')));

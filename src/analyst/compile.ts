@@ -473,12 +473,14 @@ export function compile(plan: Plan, context: CompileContext): CompiledQuery | un
       return { sql: parts.join(' UNION ALL '), columns: ['column_name', label] };
     }
     case 'duplicates': {
+      // Named columns (`duplicate customer IDs`): how many values occur more than once. Whole rows:
+      // how many rows are copies of another (every row of a group of identical rows).
       const columns = plan.columns.length > 0 ? plan.columns.map((ref) => ref.column.name) : plan.table.columns.map((column) => column.name);
       const list = columns.map(quote).join(', ');
-      return {
-        sql: `SELECT COUNT(*) AS ${quote('duplicated_values')}, COALESCE(SUM(${quote('n')} - 1), 0) AS ${quote('extra_rows')} FROM (SELECT ${list}, COUNT(*) AS ${quote('n')} FROM ${quote(plan.table.name)} GROUP BY ${list} HAVING COUNT(*) > 1) d`,
-        columns: ['duplicated_values', 'extra_rows'],
-      };
+      const groups = `(SELECT ${list}, COUNT(*) AS ${quote('n')} FROM ${quote(plan.table.name)} GROUP BY ${list} HAVING COUNT(*) > 1) d`;
+      return plan.columns.length > 0
+        ? { sql: `SELECT COUNT(*) AS ${quote('duplicated_values')} FROM ${groups}`, columns: ['duplicated_values'] }
+        : { sql: `SELECT COALESCE(SUM(${quote('n')}), 0) AS ${quote('duplicate_rows')} FROM ${groups}`, columns: ['duplicate_rows'] };
     }
     case 'distinct_values': {
       const builder = new QueryBuilder(context, plan.column.table);

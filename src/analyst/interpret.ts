@@ -715,7 +715,17 @@ class Reader {
         const joiner = this.next(at);
         if (!hasKeyword(this.slots[joiner], 'and') && !hasKeyword(this.slots[joiner], 'group')) break;
         const after = this.next(joiner);
-        if (this.at(after)?.kind !== 'column') break;
+        const following = this.at(after);
+        // `by gender and senior status`: a value word in the list stands for its column.
+        if (following?.kind === 'value' && !following.negate) {
+          const options = settleValue(this.slots, after, this.tables);
+          if (new Set(options.map((option) => option.column)).size === 1 && options[0] !== undefined) {
+            this.use(joiner, after);
+            this.addDimension({ table: options[0].table, column: options[0].column });
+          }
+          break;
+        }
+        if (following?.kind !== 'column') break;
         this.use(joiner);
         at = after;
       }
@@ -827,7 +837,10 @@ class Reader {
     for (const at of [index + 1, index + 2, index + 3]) {
       if (this.at(at - 1)?.kind !== 'number') continue;
       const ref = this.columnByUnit(at);
-      if (ref !== undefined) return { index: at, ref };
+      if (ref !== undefined) {
+        if (hasKeyword(this.slots[at], 'unit_money')) this.use(at);
+        return { index: at, ref };
+      }
     }
     return undefined;
   }
@@ -925,6 +938,21 @@ class Reader {
       for (let at = (indexes[0] ?? 0) + 1; at < (indexes.at(-1) ?? 0); at++) if (hasKeyword(this.slots[at], 'and') || hasKeyword(this.slots[at], 'compare')) this.use(at);
       this.addDimension(negated ? { table: first.table, column: first.column } : { table: first.table, column: first.column, only: values });
     }
+    // `with a partner vs. without one`, `有伴侣和没有的对比`: one value against its absence compares the column.
+    if (comparing) {
+      for (const [index, state] of this.slots.entries()) {
+        if (state.used || state.slot.kind !== 'value' || state.slot.negate) continue;
+        const after = this.slots.slice(index + 1, index + 6);
+        if (!after.some((other) => hasKeyword(other, 'compare')) || !after.some((other) => hasKeyword(other, 'not'))) continue;
+        const options = settleValue(this.slots, index, this.tables);
+        if (new Set(options.map((option) => option.column)).size !== 1 || options[0] === undefined) continue;
+        this.use(index);
+        after.forEach((other, offset) => {
+          if (hasKeyword(other, 'compare') || hasKeyword(other, 'not')) this.use(index + 1 + offset);
+        });
+        this.addDimension({ table: options[0].table, column: options[0].column });
+      }
+    }
     if (comparing) {
       // `对比` with a column (`compare by contract`) groups by it; the word itself is then read.
       for (const index of this.indexesWith('compare')) {
@@ -975,7 +1003,8 @@ class Reader {
       // `elderly customers`, `senior citizens` (a flag column, then the people it describes): those who are.
       const ref = this.columnOf(index);
       const affirmative = ref === undefined ? undefined : affirmativeValue(ref);
-      if (ref !== undefined && affirmative !== undefined && !affirmative.negate && this.at(this.next(index))?.kind === 'table' && !hasKeyword(this.slots[this.previous(index)], 'whether')) {
+      const relative = ['who', 'that', 'which'].includes(this.slots[index - 1]?.slot.text ?? '');
+      if (ref !== undefined && affirmative !== undefined && !affirmative.negate && (this.at(this.next(index))?.kind === 'table' || relative) && !hasKeyword(this.slots[this.previous(index)], 'whether')) {
         this.slots[index] = { slot: { kind: 'value', options: [{ ...ref, value: affirmative.value, strength: 'synonym' }], negate: false, text: slot.text }, used: false };
         continue;
       }
@@ -1099,7 +1128,8 @@ class Reader {
     for (const { index, ref } of this.columnsMentioned()) {
       if (isMeasureColumn(ref.table, ref.column)) continue;
       // A date column groups as it is only when periods are ranked (`逾期率最高的三个账单月份`).
-      if (isTemporal(ref.column) && !(ranking && this.measures.length > 0)) continue;
+      const measured = this.measures.length > 0 || this.columnsMentioned().some((other) => isMeasureColumn(other.ref.table, other.ref.column)) || this.has('how_much');
+      if (isTemporal(ref.column) && !(ranking && measured)) continue;
       this.use(index);
       this.addDimension(ref);
     }
@@ -1140,6 +1170,12 @@ class Reader {
       this.use(ordering, numeric[0].index);
     }
     for (const filter of this.filters) if (filter.kind !== 'time' && !columns.some((column) => column.column === filter.column)) columns.push(filter);
+    // `最低的5个（不含空值）`, `leaving out those with no total charges`: the ordered column's nulls are left out.
+    const nulls = [...this.indexesWith('null'), ...this.indexesWith('missing')].filter((index) => [index - 1, index - 2].some((at) => hasKeyword(this.slots[at], 'not')));
+    if (order !== undefined && nulls.length > 0) {
+      this.filters.push({ kind: 'null', ...order.column, negate: true });
+      for (const index of nulls) this.use(index, index - 1, index - 2);
+    }
     const limit = numberIndex >= 0 ? (this.at(numberIndex) as Extract<Slot, { kind: 'number' }>).value : 100;
     if (numberIndex >= 0) this.use(numberIndex);
     this.use(...listing);
@@ -1231,6 +1267,9 @@ class Reader {
     if (range.length === 0 && ends.length === 0) return;
     const column = this.temporalColumn();
     this.use(...range, ...ends);
+    this.slots.forEach((state, index) => {
+      if (state.slot.kind === 'column' && state.slot.options.some((option) => option.column === column.column)) this.use(index);
+    });
     this.indexesWith('and').forEach((index) => this.use(index));
     const wantsMin = range.length > 0 || ends.some((index) => hasKeyword(this.slots[index], 'min'));
     const wantsMax = range.length > 0 || ends.some((index) => hasKeyword(this.slots[index], 'max'));
@@ -1276,13 +1315,7 @@ class Reader {
     const counts = this.indexesWith('count');
     const entity = this.tableMentioned();
     // `多少个用户` counts users even beside other measures; a bare `多少` (`分别是多少`) asks for the others.
-    const countsEntity =
-      entity !== undefined &&
-      counts.some((index) => {
-        if (Math.abs(index - entity.index) > 3) return false;
-        const between = this.slots.slice(Math.min(index, entity.index) + 1, Math.max(index, entity.index));
-        return between.every((state) => state.slot.kind === 'keyword' || state.slot.kind === 'unknown');
-      });
+    const countsEntity = entity !== undefined && counts.some((index) => this.next(index) === entity.index || this.next(entity.index) === index);
     this.use(...counts);
     if (this.measures.length === 0 || countsEntity) {
       if (entity !== undefined) this.use(entity.index);
@@ -1396,16 +1429,31 @@ class Reader {
     return undefined;
   }
 
-  /** The one measure column whose unit is this unit word (`how many months` → tenure, in months). */
+  /**
+   * The one measure column a unit word points to: a time unit (`how many months`, `more than 5 years`)
+   * to the column measured in time, `$`/`美元` to a money column (`a month` after it: the monthly one).
+   */
   private columnByUnit(index: number): ColumnRef | undefined {
-    const unit = unitKeywords.find(([keyword]) => hasKeyword(this.slots[index], keyword))?.[1];
-    if (unit === undefined) return undefined;
-    const names: Record<Grain, RegExp> = { day: /^(day|days|天)$/i, week: /^(week|weeks|周)$/i, month: /^(month|months|月)$/i, quarter: /^(quarter|quarters|季度)$/i, year: /^(year|years|年)$/i };
+    const slot = this.slots[index];
+    const money = hasKeyword(slot, 'unit_money');
+    const unit = unitKeywords.find(([keyword]) => hasKeyword(slot, keyword))?.[1];
+    if (!money && unit === undefined) return undefined;
+    const timeUnit = /^(day|days|天|week|weeks|周|month|months|月|quarter|quarters|季度|year|years|年)$/i;
+    const moneyUnit = /usd|\$|元|cny|rmb|eur|dollar/i;
     const matches = this.context.schema.tables.flatMap((table) =>
-      table.columns.filter((column) => isMeasureColumn(table, column) && names[unit].test(column.unit ?? '')).map((column) => ({ table, column })),
+      table.columns.filter((column) => isMeasureColumn(table, column) && (money ? moneyUnit : timeUnit).test(column.unit ?? '')).map((column) => ({ table, column })),
     );
-    const inPlay = matches.filter((ref) => this.tables.has(ref.table.name));
-    const pool = inPlay.length > 0 ? inPlay : matches;
+    let pool = matches.filter((ref) => this.tables.has(ref.table.name));
+    if (pool.length === 0) pool = matches;
+    if (money && pool.length > 1) {
+      // `$90 a month`, `每月80元`: the money column paid monthly.
+      const monthly = [this.next(index), this.next(this.next(index))].some((at) => hasKeyword(this.slots[at], 'unit_month') || hasKeyword(this.slots[at], 'grain_month'));
+      const named = pool.filter((ref) => /month/i.test(ref.column.name) || ref.column.synonyms.some((synonym) => /月|month/i.test(synonym)));
+      if (monthly && named.length === 1) {
+        for (const at of [this.next(index), this.next(this.next(index))]) if (hasKeyword(this.slots[at], 'unit_month') || hasKeyword(this.slots[at], 'grain_month')) this.use(at);
+        return named[0];
+      }
+    }
     return pool.length === 1 ? pool[0] : undefined;
   }
 
@@ -1695,7 +1743,7 @@ function monthsOf(window: Window): number {
 function isMeaningful(slot: Slot): boolean {
   if (slot.kind === 'unknown') return false;
   if (slot.kind !== 'keyword') return true;
-  const connective: Keyword[] = ['distinct_values', 'sort', 'whether', 'have', 'how_much', 'growth', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'group', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
+  const connective: Keyword[] = ['unit_money', 'distinct_values', 'sort', 'whether', 'have', 'how_much', 'growth', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'group', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
   return !slot.keywords.every((keyword) => connective.includes(keyword));
 }
 

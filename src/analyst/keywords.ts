@@ -21,6 +21,7 @@ export type Keyword =
   | 'have'
   | 'growth'
   | 'whether'
+  | 'unit_money'
   | 'sort'
   | 'date_range'
   | 'distinct'
@@ -99,11 +100,12 @@ const table: [Keyword, string[]][] = [
   words('stddev', '标准差|standard deviation|std dev|stddev|std'),
   words('variance', '方差|variance'),
   words('percentile', '百分位|百分位数|分位数|分位|percentile|th percentile|quantile|percentiles|quantiles'),
-  words('count', '多少|几个|几位|几名|几|数量|个数|人数|数目|计数|有多少|一共有|共有|总数|how many|number of|count|count of|counts|the number|次数|几次|多少次|多少人|有几个|几个人|人次|行数|how often|how many times|times'),
+  words('count', 'row count|number of rows|行数|多少行|几行|多少|几个|几位|几名|几|数量|个数|人数|数目|计数|有多少|一共有|共有|总数|how many|number of|count|count of|counts|the number|次数|几次|多少次|多少人|有几个|几个人|人次|行数|how often|how many times|times'),
   words('how_much', 'did we bill|have we billed|we billed|billed in total|did we charge|did we earn|did we make|did we collect|invoiced|how much|多少钱|多少金额|收了多少钱|花了多少钱|多少收入|带来了多少|贡献了多少|贡献|带来'),
   words('have', '有|拥有|使用|用|用了|订阅了|办理了|开|开了|开通了|开通|签|签了|签约|订了|装了|have|has|having|with|use|uses|using|subscribed to|subscribe to'),
-  words('date_range', '时间范围|覆盖范围|覆盖的时间|起止时间|日期范围|date range|time range|time span|period covered|first and last'),
+  words('date_range', 'date coverage|coverage|覆盖范围|时间范围|覆盖范围|覆盖的时间|起止时间|日期范围|date range|time range|time span|period covered|first and last'),
   words('sort', '排序|排名|排一下|排列|排个序|排|rank|ranked|ranking|sorted by|sort by|order by|sort|sorted|ordered by'),
+  words('unit_money', '美元|元|块|块钱|dollars|dollar|usd|bucks'),
   words('whether', '是否|有无|有没有|是不是|whether|whether or not|if they'),
   words('growth', '增长|增长率|增速|涨幅|增幅|growth|growth rate|increase|rate of change'),
   words('distinct', '多少种|几种|多少个不同|不同的|去重|唯一|distinct|unique|different'),
@@ -127,8 +129,8 @@ const table: [Keyword, string[]][] = [
   words('bottom', '后|倒数|末|bottom|last'),
   words('histogram', '分布|分布情况|直方图|histogram|distribution|distributed|分布直方图|画一下分布'),
   words('correlation', '相关性|相关系数|相关|关联|correlation|correlated|correlate|relationship between|relation between|correlation coefficient|pearson'),
-  words('missing', '缺失值|空值情况|缺失情况|缺失率|missing values|null values|nulls|missing data|missingness'),
-  words('duplicates', '重复|重复值|重复行|重复记录|duplicate|duplicates|duplicated|repeated'),
+  words('missing', 'null count|null counts|number of nulls|null数量|空值数量|空值个数|缺失数|缺失数量|缺失值|空值情况|缺失情况|缺失率|missing values|null values|nulls|missing data|missingness'),
+  words('duplicates', 'appear more than once|appears more than once|show up more than once|出现不止一次|不止一次|多于一次|重复|重复值|重复行|重复记录|duplicate|duplicates|duplicated|repeated'),
   words('distinct_values', 'are there|is there|there are|exist|有哪些|都有哪些|都有什么|有什么值|有哪些取值|values|有哪些值|取值|哪些值|可能的值|有哪几种|有哪些类型|有哪些种类|值有哪些|取值范围|distinct values|unique values|possible values|what values|which values|values of|categories of|what are the values'),
   words('list_tables', '数据集|这个数据集|data set|this dataset|有哪些表|哪些表|什么表|数据表|表有哪些|所有表|list tables|what tables|which tables|list the tables|show tables|tables are there|available tables|哪些数据表|有什么数据|数据库里有哪些表|what data|tables|dataset|data set|what is in the data|whats in the data'),
   words('describe', '描述|介绍|说明|结构|是什么意思|什么意思|含义|describe|description|explain|what does|what is in|schema|structure|tell me about|含义|代表什么|是什么含义|相关联|关联关系|how are|related|relationships|relate'),
@@ -169,7 +171,7 @@ const table: [Keyword, string[]][] = [
     'stop',
     [
       '咱们|咱|我司|公司的|我们公司|大家|目前的|现在的|当前的|一下子|一共是|分别有|各是|各为|是多少呢|怎么样呢|如何呢|帮忙|麻烦|请帮我|请给出|给出|告诉|了解|想了解|想看|想看看|看看|统计一下|计算一下|算算|查一下|查查|列一下|汇总|汇总一下|整理|整理一下|情况|状况|概况|数字|数值|指标|报表|结果是|的话|呢|吧|的|了|吗|范围|张|组|档|看|看看|看一下|瞧瞧|画|画一下|出|出了|当|当年|当月|含|包含|付|付费|付款|交|已经|已|却|但|但是|完整|满|单张|每张|出现|代表|多大|状态|多久|过|曾经|一次|至少一次|至少1次|数据库|这个|下|里面的|记录的|有哪些|情况如何||呢|吧|啊|呀|么|是|是多少|是什么|都|请|请问|帮我|帮忙|给我|我想|我想知道|想知道|告诉我|看看|看一下|看下|查看|查询|查|统计|计算|算|算一下|显示|展示|列出|给出|分析|一下|情况|怎么样|如何|怎样|哪个|哪些|哪|什么|谁|有着|的话|这些|那些|那|那么|这|现在|目前|我们|我们的|公司|整体|总体|全部|所有|全体|数据|信息|结果|分别是|各自|对应|相应|里的|中的|上的|所|其|该|个|位|名|人|条|笔|元|美元|块|左右|大约|大概|一共|共|总共|合在一起|以来|及其|它们|它的|他们|她们',
-      'am|been|being|currently|presently|right now|kindly|quickly|roughly|approximately|about the|exactly how|in our|from our|of our|our customer|within our|for our|we have|have we|do i|can you|could you|would you|will you|i need|i want|need|want|wanna|gimme|pls|plz|please show|break down|breakdown|look at|take a look|check|see the|the data|in the data|from the data|database|db|stats|statistics|figure|figures|numbers|metric|metrics|report|summary|summarize|summarise|overview|tell me|let me know|whats|there are|there is|are there|is there|does it|do they|they|those who|the ones|folks who|each of|each of the|for all|all of|of all the|among all|by their|its|currently have|right|now|just the|only the|specifically|particular|particularly|respective|respectively|separately|individually|broken|along with|together with|vs the|against the|compared|relative to|per each|a|an|the|this|that|what|what is|table|some|any|been|ve|billed|bill|issued|issue|received|receive|fall|falls|inclusive|inclusively|recorded|one of|at least once|at least one|ever|often|more often|in total|across|overall|total of|do we have|does|did we|got|get|give|made|make|spent|spend|charge|charged|count them|so far|up to|including|and including|complete|full|calendar|this dataset|for me|could|analyze|analyse|be|being|same|another|other|each other|which ones|show it|it|one|such|both of|per customer|per person|each customer|what are|what was|what were|whats|what\'s|is|are|was|were|be|the|a|an|of|for|in|on|at|to|and|or|do|does|did|me|my|our|we|us|you|show|give|list|tell|please|can|could|would|i|i\'d|like|want|know|find|get|see|display|calculate|compute|how|which|who|there|that|those|these|this|it|its|their|they|them|all|overall|whole|entire|data|value|values|number|amount|had|used|pay|pays|paying|paid by|who have|who has|who are|that are|that have|whose|whom|about|as|per cent|here|now|currently|so|also|just|some|any|each one|respectively|look|looking|at the|along|versus the|rate of the|across all|get me|let me|let\'s|lets|break|broken|down|split|into|out|up|them by|based on|based|their|its|his|her|usd|dollars|dollar|\\$|customers who|users who|people|person|persons|folks|ones|group|groups|category|categories|type|types|kind|kinds|segment|segments|level|levels|status|state|flag|field',
+      'am|been|being|currently|presently|right now|kindly|quickly|roughly|approximately|about the|exactly how|in our|from our|of our|our customer|within our|for our|we have|have we|do i|can you|could you|would you|will you|i need|i want|need|want|wanna|gimme|pls|plz|please show|break down|breakdown|look at|take a look|check|see the|the data|in the data|from the data|database|db|stats|statistics|figure|figures|numbers|metric|metrics|report|summary|summarize|summarise|overview|tell me|let me know|whats|there are|there is|are there|is there|does it|do they|they|those who|the ones|folks who|each of|each of the|for all|all of|of all the|among all|by their|its|currently have|right|now|just the|only the|specifically|particular|particularly|respective|respectively|separately|individually|broken|along with|together with|vs the|against the|compared|relative to|per each|a|an|the|this|that|what|what is|table|some|any|been|ve|billed|bill|issued|issue|received|receive|fall|falls|inclusive|inclusively|recorded|one of|at least once|at least one|ever|often|more often|in total|across|overall|total of|do we have|does|did we|got|get|give|made|make|spent|spend|charge|charged|count them|so far|up to|including|and including|complete|full|calendar|this dataset|for me|could|analyze|analyse|be|being|same|another|other|each other|which ones|show it|it|one|such|both of|per customer|per person|each customer|what are|what was|what were|whats|what\'s|is|are|was|were|be|the|a|an|of|for|in|on|at|to|and|or|do|does|did|me|my|our|we|us|you|show|give|list|tell|please|can|could|would|i|i\'d|like|want|know|find|get|see|display|calculate|compute|how|which|who|there|that|those|these|this|it|its|their|they|them|all|overall|whole|entire|data|value|values|number|amount|had|used|pay|pays|paying|paid by|who have|who has|who are|that are|that have|whose|whom|about|as|per cent|here|now|currently|so|also|just|some|any|each one|respectively|look|looking|at the|along|versus the|rate of the|across all|get me|let me|let\'s|lets|break|broken|down|split|into|out|up|them by|based on|based|their|its|his|her|customers who|users who|people|person|persons|folks|ones|group|groups|category|categories|type|types|kind|kinds|segment|segments|level|levels|status|state|flag|field',
     ].join('|'),
   ),
 ];

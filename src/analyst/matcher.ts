@@ -117,9 +117,20 @@ export function tokenize(matcher: Matcher, text: string): Token[] {
     if (/\d/.test(char) && !isWordChar(text[position - 1])) {
       // A question word that starts with a digit (`1档`, `1组`, written 一档) is the word, not a number.
       const word = longestAt(matcher, text, position);
-      if (word !== undefined && keywordSurfaces.has(word) && !matcher.vocabulary.surfaces.has(word) && (numberPattern.exec(text.slice(position))?.[0].length ?? 0) < word.length) {
+      const numberLength = numberPattern.exec(text.slice(position))?.[0].length ?? 0;
+      if (word !== undefined && keywordSurfaces.has(word) && !matcher.vocabulary.surfaces.has(word) && numberLength < word.length) {
         flushUnknown(position);
         tokens.push({ kind: 'keyword', text: word, start: position, end: position + word.length, keywords: keywordSurfaces.get(word) ?? [] });
+        position += word.length;
+        continue;
+      }
+      // `两年期合约` (2年期): a name longer than the number and its unit is the name.
+      const unit = longestAt(matcher, text, position + numberLength);
+      const unitLength = unit !== undefined && keywordSurfaces.has(unit) ? unit.length : 0;
+      const entries = word === undefined ? undefined : matcher.vocabulary.surfaces.get(word);
+      if (word !== undefined && entries !== undefined && word.length > numberLength + unitLength) {
+        flushUnknown(position);
+        tokens.push({ kind: 'term', text: word, start: position, end: position + word.length, entries, keywords: keywordSurfaces.get(word) ?? [] });
         position += word.length;
         continue;
       }

@@ -65,7 +65,7 @@ function replaceChineseNumerals(text: string): string {
 }
 
 const englishNumbers: Record<string, number> = {
-  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+  zero: 0, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
   fifteen: 15, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, hundred: 100,
 };
 const englishNumberPattern = new RegExp(`\\b(${Object.keys(englishNumbers).join('|')})\\b`, 'g');
@@ -82,6 +82,8 @@ export function normalize(text: string): string {
   out = out.replace(/\b(non|not)-(?=[a-z])/g, '$1 ');
   out = replaceChineseNumerals(out);
   out = out.replace(englishNumberPattern, (word) => String(englishNumbers[word]));
+  // `one` is a number before a unit or a noun of the data (`one year`, `one-year`), else a pronoun (`without one`).
+  out = out.replace(/\bone(?=[\s-]+(year|month|quarter|week|day)s?\b)/g, '1');
   out = out.replace(/百分之\s*(\d+(?:\.\d+)?)/g, '$1%');
   // `top10`, `前10名`, `近半年`: numbers glued to words, and halves.
   out = out.replace(/\b(top|bottom|first|last|p)(\d+)\b/g, '$1 $2');
