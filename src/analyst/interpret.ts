@@ -1004,7 +1004,12 @@ class Reader {
       const ref = this.columnOf(index);
       const affirmative = ref === undefined ? undefined : affirmativeValue(ref);
       const relative = ['who', 'that', 'which'].includes(this.slots[index - 1]?.slot.text ?? '');
-      if (ref !== undefined && affirmative !== undefined && !affirmative.negate && (this.at(this.next(index))?.kind === 'table' || relative) && !hasKeyword(this.slots[this.previous(index)], 'whether')) {
+      // A column a metric is defined on (`Churn for customers …`) is that metric's subject, not a filter.
+      const measured = ref !== undefined && this.context.schema.metrics.some((metric) => {
+        const analysis = analyseMetricSql(metric.sql);
+        return analysis.ok && analysis.references.some((reference) => reference.column.toLowerCase() === ref.column.name.toLowerCase());
+      });
+      if (ref !== undefined && affirmative !== undefined && !affirmative.negate && !measured && (this.at(this.next(index))?.kind === 'table' || relative) && !hasKeyword(this.slots[this.previous(index)], 'whether')) {
         this.slots[index] = { slot: { kind: 'value', options: [{ ...ref, value: affirmative.value, strength: 'synonym' }], negate: false, text: slot.text }, used: false };
         continue;
       }
