@@ -12,7 +12,7 @@ import { chooseChart, type ChartSpec } from './chart.js';
 import { compile, CompileError, measureName, type CompileContext } from './compile.js';
 import { interpret, type Cues } from './interpret.js';
 import { joinGraph, type JoinGraph } from './joins.js';
-import { columnLabel, measureLabel, metricLabel, tableLabel } from './labels.js';
+import { columnLabel, measureLabel, metricLabel, styleOf, tableLabel } from './labels.js';
 import { createMatcher, type Matcher } from './matcher.js';
 import type { Dimension, Filter, Measure, Plan } from './plan.js';
 import { analyseMetricSql } from '../dictionary/metric-references.js';
@@ -32,6 +32,8 @@ export interface AskResult {
   rows: SqlValue[][];
   answer: string;
   chart: ChartSpec | null;
+  /** How each result column reads to a person: `percent` (a fraction), `money`, `integer`, `number`, or `text`. */
+  formats?: string[];
   /** Which analyst answered: always `offline` here. */
   analyst: 'offline';
   /** True when the result was cut at the row cap. */
@@ -127,7 +129,7 @@ export class OfflineAnalyst {
     const answer = composeAnswer(plan, { columns: compiled.columns, rows, truncated: result.truncated }, language, this.schema);
     const chart = chooseChart(plan, compiled.columns, rows.length, titleOf(plan, language));
     if (chart.type === 'scatter' && plan.intent === 'correlation') chart.points = await this.scatterPoints(plan, context);
-    return { ...base, status: 'answered', plan: planJson, sql: compiled.sql, columns: compiled.columns, rows, answer, chart, truncated: result.truncated, planningMs };
+    return { ...base, status: 'answered', plan: planJson, sql: compiled.sql, columns: compiled.columns, formats: formatsOf(plan, compiled.columns), rows, answer, chart, truncated: result.truncated, planningMs };
   }
 
   /** Bin widths not given in the question: a round width giving about ten bins over the data's range. */
@@ -187,7 +189,7 @@ export class OfflineAnalyst {
     const suggestion = this.suggestion(base.language);
     const zh = base.language === 'zh';
     const answer = zh
-      ? `我不确定如何回答这个问题：${reason}。${understood.length > 0 ? `我理解到：${understood.join('；')}。` : ''}可以换个说法，例如：${suggestion}`
+      ? `我不确定如何回答这个问题：${chineseReason(reason)}。${understood.length > 0 ? `我理解到：${understood.join('；')}。` : ''}可以换个说法，例如：${suggestion}`
       : `I am not sure how to answer this: ${reason}.${understood.length > 0 ? ` I understood: ${understood.join('; ')}.` : ''} Try, for example: ${suggestion}`;
     return { ...base, status: 'abstained', plan: null, sql: null, columns: [], rows: [], answer, chart: null, understood, unmapped, suggestion, planningMs };
   }
@@ -202,7 +204,12 @@ export class OfflineAnalyst {
   /** A question this data can answer, built from its own metrics and columns. */
   private suggestion(language: Language): string {
     const metric = this.schema.metrics[0];
-    const category = this.schema.tables.flatMap((table) => table.columns.filter((column) => column.values.length > 1 && column.values.length <= 8)).at(0);
+    // A category of an entity table (one row per customer), so that the suggestion is a sound question.
+    const measured = metric === undefined ? [] : measureColumns({ kind: 'metric', metric });
+    const category = this.schema.tables
+      .filter((table) => !this.joins.isFactTable(table))
+      .flatMap((table) => table.columns.filter((column) => column.values.length > 1 && column.values.length <= 8 && !measured.includes(column.name.toLowerCase())))
+      .at(0);
     const zh = language === 'zh';
     if (metric !== undefined && category !== undefined) {
       return zh ? `「按${columnLabel(category, 'zh')}的${metricLabel(metric, 'zh')}」` : `"${metricLabel(metric, 'en')} by ${columnLabel(category, 'en')}"`;
@@ -251,6 +258,37 @@ function measureColumns(measure: Measure): string[] {
   }
   if (measure.kind === 'share') return measure.condition.map((filter) => filter.column.name.toLowerCase());
   return [];
+}
+
+/** The reading of each result column: a measure's style, else text (dimensions, names). */
+function formatsOf(plan: Plan, columns: readonly string[]): string[] {
+  if (plan.intent !== 'aggregate') return columns.map(() => 'text');
+  const styles = plan.measures.map((measure) => styleOf(measure).kind);
+  const dimensions = plan.dimensions.length;
+  if (plan.change !== undefined) {
+    // Each measure becomes value columns and a growth rate (a fraction).
+    return columns.map((name, index) => (index < dimensions ? 'text' : name.endsWith('_change') ? 'percent' : (styles[0] ?? 'number')));
+  }
+  return columns.map((_, index) => (index < dimensions ? 'text' : ((styles[index - dimensions] ?? 'plain') === 'unit' || styles[index - dimensions] === 'plain' ? 'number' : (styles[index - dimensions] as string))));
+}
+
+/** The usual reasons for abstaining, said in Chinese; others are left as they are. */
+function chineseReason(reason: string): string {
+  const rules: [RegExp, (match: RegExpExecArray) => string][] = [
+    [/^could not map (.+) to the data$/, (match) => `无法把 ${match[1]} 对应到数据中的表、列、取值或指标`],
+    [/^did not understand the role of (.+) in the question$/, (match) => `不清楚 ${match[1]} 在问题中的作用`],
+    [/^the question names nothing in the data/, () => '问题中没有提到数据里的任何表、列、取值或指标'],
+    [/^"(.+)" could be a value of (.+)$/, (match) => `“${match[1]}”可能是 ${(match[2] ?? "").replaceAll(' or ', '、')} 中任一列的取值`],
+    [/^"(.+)" could be (.+)$/, (match) => `“${match[1]}”可能指 ${(match[2] ?? "").replaceAll(' or ', '、')}`],
+    [/^the data's (.+) runs from (.+) to (.+), so it has nothing for (.+)$/, (match) => `数据中的 ${match[1]} 只覆盖 ${match[2]} 至 ${match[3]}，没有 ${match[4]} 的数据`],
+    [/^what should be counted or measured\?$/, () => '不清楚要统计或计算什么'],
+    [/^a share of what\?/, () => '不清楚是什么的占比，请说明分组或条件，例如“女性用户占比”'],
+  ];
+  for (const [pattern, say] of rules) {
+    const match = pattern.exec(reason);
+    if (match !== null) return say(match);
+  }
+  return reason;
 }
 
 /**

@@ -11,6 +11,7 @@ import { printJson, printLine, printNote, type GlobalOptions } from '../output.j
 import { formatCell, renderTable } from '../render-table.js';
 import { numberFlag } from '../number-flag.js';
 import { existsSync } from 'node:fs';
+import type { SqlValue } from '../../sources/source.js';
 
 interface AskOptions {
   offline?: boolean;
@@ -45,7 +46,16 @@ function printForPerson(result: AskResult): void {
   printLine(result.answer);
   if (result.status === 'answered' && result.columns.length > 0) {
     printLine();
-    printLine(renderTable(result.columns, result.rows.slice(0, 50).map((row) => row.map(formatCell))));
+    const formats = result.formats ?? [];
+    const cell = (value: SqlValue, index: number): string => {
+      const format = formats[index];
+      if (typeof value !== 'number' || format === undefined || format === 'text') return formatCell(value);
+      if (format === 'percent') return `${(value * 100).toFixed(1)}%`;
+      if (format === 'integer') return Math.round(value).toLocaleString('en-US');
+      return value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+    };
+    const numeric = new Set(formats.flatMap((format, index) => (format !== 'text' ? [index] : [])));
+    printLine(renderTable(result.columns, result.rows.slice(0, 50).map((row) => row.map(cell)), { rightAligned: numeric }));
     if (result.rows.length > 50) printLine(`(first 50 of ${result.rows.length} rows)`);
   }
   if (result.sql !== null) {
