@@ -61,7 +61,7 @@ function prepare(text: string): string {
     .replace(/\bq([1-4])\s+(?:of\s+)?(\d{4})\b/g, '$2 q$1')
     .replace(/\bp(\d{1,2})\b/g, '$1 percentile')
     .replace(/(\d+)(?:st|nd|rd|th)\b/g, '$1')
-    .replace(/(\d+)-(month|year|day|week|dollar|usd)/g, '$1 $2')
+    .replace(/(\d+)-(month|year|day|week|dollar|usd|wide)/g, '$1 $2')
     .replace(/\$\s*(\d)/g, '$1');
 }
 
@@ -88,7 +88,7 @@ export function interpret(question: string, context: InterpretContext): Interpre
 }
 
 /** Single characters and English fragments that carry no meaning of their own when left over. */
-const ignorableLeftovers = /^([量端限全同并集能拉一钱第的了吗呢吧啊呀么是都请把被让给对从向在和与及或还就也又再很更而且但如则那这哪谁怎用使得着过来去到上下中内外后里其每些个位名条笔次家种类项件多少几共总为按各占比率数值表列行哪]|[a-z]|'s|s)$/u;
+const ignorableLeftovers = /^([量端限全同并集能拉一钱第的了吗呢吧啊呀么是都请把被让给对从向在和与及或还就也又再很更而且但如则那这哪谁怎用使得着过来去到上下中内外后里其每些个位名条笔次家种类项件多少几共总为按各占数值表列行哪]|[a-z]|'s|s)$/u;
 
 const grainKeywords: [Keyword, Grain][] = [
   ['grain_day', 'day'],
@@ -156,6 +156,7 @@ class Reader {
   }
 
   read(): Interpretation {
+    this.readRateSuffixes();
     const unmapped = this.slots
       .filter(({ slot }) => slot.kind === 'unknown' && !ignorableLeftovers.test(slot.text))
       .map(({ slot }) => slot.text);
@@ -186,6 +187,7 @@ class Reader {
     this.readLeftoverDimensions();
     this.readDefaultMeasures();
     this.readOrdering();
+    this.checkDirections();
     this.readHaving();
     this.readRestatedNumbers();
     this.useEntityDistinctKeys();
@@ -414,6 +416,25 @@ class Reader {
   }
 
   /**
+   * `离网率`, `无纸化率`: a value followed by 率 is the share of rows with that value; `环比增长率`: 率
+   * after a growth word is that growth. Anywhere else an unread 率 makes the analyst abstain.
+   */
+  private readRateSuffixes(): void {
+    for (const [index, state] of this.slots.entries()) {
+      if (state.slot.kind !== 'unknown' || !/^[率比]$/.test(state.slot.text)) continue;
+      const before = this.slots[index - 1];
+      if (before?.slot.kind === 'value' && state.slot.text === '率') {
+        this.slots[index] = { slot: { kind: 'keyword', keywords: ['share'], text: '率' }, used: false };
+      } else if (before !== undefined && ['growth', 'yoy', 'mom'].some((keyword) => hasKeyword(before, keyword as Keyword))) {
+        this.slots[index] = { slot: { kind: 'keyword', keywords: ['growth'], text: state.slot.text }, used: false };
+      } else if (state.slot.text === '比') {
+        // `2026年的收入比2025年…`: a comparison word, read with the growth or change it introduces.
+        this.slots[index] = { slot: { kind: 'keyword', keywords: ['compare'], text: '比' }, used: false };
+      }
+    }
+  }
+
+  /**
    * `两年合同`, `1 year contracts`, `那 two year 的呢`: a number and a unit that together are a value's
    * name (One year, Two year) are that value, when its column is named beside them or the number has
    * no other role (no comparison, window or bin before it).
@@ -439,7 +460,7 @@ class Reader {
         if (this.context.previous !== undefined) this.use(index - 1, index, index + 1);
         continue;
       }
-      const hasRole = ['gt', 'gte', 'lt', 'lte', 'last', 'every', 'top', 'bottom', 'between', 'range_to', 'percentile'].some((keyword) => hasKeyword(before, keyword as Keyword)) || this.at(index + 2)?.kind === 'number';
+      const hasRole = ['gt', 'gte', 'lt', 'lte', 'last', 'previous', 'this', 'every', 'top', 'bottom', 'between', 'range_to', 'percentile'].some((keyword) => hasKeyword(before, keyword as Keyword)) || this.at(index + 2)?.kind === 'number';
       if (!besideColumn && hasRole) continue;
       this.slots.splice(index, 2, { slot: { kind: 'value', options, negate: false, text }, used: false });
     }
@@ -448,7 +469,7 @@ class Reader {
   /** Names something of the data, or asks something of a follow-up (a chart, a grain, an order). */
   private hasContent(): boolean {
     const followUps: Keyword[] = this.context.previous === undefined ? [] : ['highest', 'lowest', 'top', 'bottom', 'desc', 'asc', 'sort', 'unit_month', 'unit_quarter', 'unit_year'];
-    const asks: Keyword[] = [...followUps, 'list_tables', 'describe', 'chart_bar', 'chart_line', 'chart_pie', 'chart_scatter', 'chart_histogram', 'grain_day', 'grain_week', 'grain_month', 'grain_quarter', 'grain_year', 'missing', 'duplicates'];
+    const asks: Keyword[] = [...followUps, 'how_much', 'list_tables', 'describe', 'chart_bar', 'chart_line', 'chart_pie', 'chart_scatter', 'chart_histogram', 'grain_day', 'grain_week', 'grain_month', 'grain_quarter', 'grain_year', 'missing', 'duplicates'];
     return this.slots.some(({ slot }) => slot.kind === 'metric' || slot.kind === 'column' || slot.kind === 'value' || slot.kind === 'table' || slot.kind === 'date' || (slot.kind === 'keyword' && asks.some((keyword) => slot.keywords.includes(keyword))));
   }
 
@@ -471,6 +492,16 @@ class Reader {
         this.indexesWith('bin').forEach((bin) => this.use(bin));
         return scaled;
       }
+    }
+    // `20 wide bins`, `bins 20 wide`: the number before `wide`.
+    for (const index of this.indexesWith('every')) {
+      if (this.slots[index]?.slot.text !== 'wide') continue;
+      const at = this.previous(index, ['unit_money']);
+      const slot = this.at(at);
+      if (slot?.kind !== 'number' || this.isUsed(at)) continue;
+      this.use(index, at);
+      this.indexesWith('bin').forEach((bin) => this.use(bin));
+      return slot.value;
     }
     for (const index of this.indexesWith('bin')) {
       for (const at of [this.previous(index, ['unit_month', 'unit_year', 'unit_day', 'unit_week']), this.next(index, ['every']), this.previous(this.previous(index))]) {
@@ -519,6 +550,19 @@ class Reader {
           this.use(index + 1, index + 2);
         }
         if (hasKeyword(this.slots[index + 1], 'unit_year')) this.use(index + 1);
+        // `2026年8月到10月`, `2026年8月到2026年10月`: from one month to another.
+        if (slot.month !== undefined && hasKeyword(this.slots[index + 1], 'range_to')) {
+          const end = this.at(index + 2);
+          const endMonth = end?.kind === 'date' && end.month !== undefined ? { year: end.year, month: end.month } : end?.kind === 'number' && hasKeyword(this.slots[index + 3], 'unit_month') ? { year: slot.year, month: end.value } : undefined;
+          if (endMonth !== undefined && endMonth.month >= 1 && endMonth.month <= 12) {
+            const from = calendarWindow(slot.year, { month: slot.month });
+            const to = calendarWindow(endMonth.year, { month: endMonth.month });
+            this.windows.push({ from: from.from, to: to.to, label: `${from.from} – ${to.label.split(' – ')[1] ?? to.to}` });
+            this.use(index, index + 1, index + 2);
+            if (end?.kind === 'number') this.use(index + 3);
+            continue;
+          }
+        }
         // `2026年1到10月`: a range of months of that year.
         const low = this.at(index + 1);
         const high = this.at(index + 3);
@@ -593,7 +637,7 @@ class Reader {
       const column = this.temporalColumn();
       // Two periods named (`Q3 2026 … Q3 2025`): the later against the earlier.
       const named = [...this.windows].sort((left, right) => left.from.localeCompare(right.from));
-      const explicitPrevious = named.length === 2 ? named[0] : undefined;
+      const explicitPrevious = named.length === 2 && named[0]?.from !== named[1]?.from ? named[0] : undefined;
       if (named.length === 2) this.windows.length = 0;
       // `每年的收入以及同比增长率`: with a grain and no period named, every period against the one a year before.
       const everyPeriod = named.length === 0 && this.windows.length === 0 && this.slots.some((state) => grainKeywords.some(([keyword]) => hasKeyword(state, keyword)));
@@ -601,9 +645,24 @@ class Reader {
       const months = explicitPrevious !== undefined ? -monthsBetweenIso(explicitPrevious.from, period.from) : mom.length === 0 ? -12 : -monthsOf(period);
       const growth = this.indexesWith('growth');
       // `每个月的收入，以及同比增长率`: the value and its growth, both asked for.
-      const withValue = growth.length > 0 && this.slots.some((state) => hasKeyword(state, 'and') && ['以及', '及', '和', 'and', 'as well as', 'plus', '同时'].includes(state.slot.text));
+      const growthAt = growth[0] ?? -1;
+      const withValue =
+        growthAt >= 0 &&
+        this.slots.some((state, at) => {
+          if (at >= growthAt || !hasKeyword(state, 'and') || !['以及', '及', '和', 'and', 'as well as', 'plus', '同时'].includes(state.slot.text)) return false;
+          // `和2025年相比`: 和 before a period is "compared with", not "the value and its growth".
+          const after = this.at(this.next(at));
+          if (after?.kind === 'date' || (after?.kind === 'keyword' && (after.keywords.includes('previous') || after.keywords.includes('last') || after.keywords.includes('this')))) return false;
+          const before = this.slots.slice(0, at).some((slot) => slot.slot.kind === 'metric' || slot.slot.kind === 'column' || hasKeyword(slot, 'how_much'));
+          return before;
+        });
       this.change = { kind: mom.length > 0 ? 'mom' : 'yoy', column, period, previous: shiftWindow(period, months), growthOnly: growth.length > 0, ...(withValue ? { withCurrent: true } : {}) };
       this.use(...yoy, ...mom, ...growth);
+    }
+    // `过去3个月（2026年8月到10月）`: the same period said twice is one.
+    for (let index = this.windows.length - 1; index > 0; index--) {
+      const window = this.windows[index] as Window;
+      if (this.windows.slice(0, index).some((other) => other.from === window.from && other.to === window.to)) this.windows.splice(index, 1);
     }
     if (this.windows.length > 1) {
       // `2025年和2026年的逾期率`: the periods side by side, grouped at their own grain.
@@ -929,7 +988,8 @@ class Reader {
       // `A和B` compares when the question says so, or when the values are joined by `and` (not `or`).
       const joinedByAnd = indexes.slice(1).every((index, position) => {
         const between = this.slots.slice((indexes[position] ?? 0) + 1, index);
-        return between.every((state) => state.used || isStop(state) || hasKeyword(state, 'and') || hasKeyword(state, 'compare'));
+        // `男性用户和女性用户`: the people word repeated between the values does not break the comparison.
+        return between.every((state) => state.used || isStop(state) || state.slot.kind === 'table' || hasKeyword(state, 'and') || hasKeyword(state, 'compare'));
       });
       if (!comparing && !joinedByAnd) continue;
       const first = options[0] as ValueOption;
@@ -975,6 +1035,21 @@ class Reader {
    * `有`/`have`/`with` (`有 dependents`, `customers who have tech support`) or its negation.
    */
   private prepareValues(): void {
+    // `有和没有技术支持的用户`, `with vs without tech support`: the yes/no column compared.
+    for (const [index, state] of this.slots.entries()) {
+      if (state.used || !hasKeyword(state, 'have')) continue;
+      const joiner = this.next(index);
+      if (!hasKeyword(this.slots[joiner], 'and') && !hasKeyword(this.slots[joiner], 'compare')) continue;
+      const not = this.next(joiner);
+      if (!hasKeyword(this.slots[not], 'not')) continue;
+      let at = this.next(not, ['have']);
+      if (this.at(at)?.kind !== 'column') continue;
+      const ref = this.columnOf(at);
+      if (ref === undefined || affirmativeValue(ref) === undefined) continue;
+      for (let used = index; used <= at; used++) if (!isStop(this.slots[used])) this.use(used);
+      this.addDimension(ref);
+      at++;
+    }
     for (const [index, state] of this.slots.entries()) {
       const slot = state.slot;
       if (state.used || slot.kind !== 'column' || this.isGroupedAt(index)) continue;
@@ -1076,9 +1151,10 @@ class Reader {
           break;
         }
       }
-      // `A或B` joins values of one column: the joining word is read.
+      // `A或B` joins values of one column; `A和B` of one column would be a comparison, read before.
       const before = this.previous(index);
-      if (hasKeyword(this.slots[before], 'and') && existing !== undefined) this.use(before);
+      if (existing !== undefined && hasKeyword(this.slots[before], 'or')) this.use(before);
+      else if (existing !== undefined && !slot.negate) throw new Abstain(`two values of ${first.column.name} joined by "and": say whether to compare them or to take either`);
     }
     this.indexesWith('only').forEach((index) => this.use(index));
   }
@@ -1229,7 +1305,8 @@ class Reader {
     if (!hasGroups) {
       for (const [keyword, fn] of [['highest', 'max'], ['lowest', 'min']] as const) {
         for (const index of this.indexesWith(keyword)) {
-          const column = this.aggregateTarget(index);
+          // `月费的最高值和最低值`: both words on one column.
+          const column = this.aggregateTarget(index) ?? this.aggregateTarget(index, true);
           if (column === undefined) continue;
           this.use(index, column.index);
           this.measures.push({ kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column });
@@ -1576,10 +1653,20 @@ class Reader {
         if (number !== undefined) {
           this.limit = (this.at(number) as Extract<Slot, { kind: 'number' }>).value;
           this.use(number);
-        } else if (keyword === 'highest' || keyword === 'lowest') {
+        } else if ((keyword === 'highest' || keyword === 'lowest') && this.indexesWith('sort').length === 0 && !this.slots.some((state) => hasKeyword(state, 'sort'))) {
           this.limit ??= 1;
         }
       }
+    }
+  }
+
+  /** Directions said both ways with nothing to reconcile them (`highest … lowest`) are not guessed. */
+  private checkDirections(): void {
+    const words = this.slots.filter((state) => state.used && ['highest', 'lowest', 'top', 'bottom'].some((keyword) => hasKeyword(state, keyword as Keyword)));
+    const up = words.some((state) => hasKeyword(state, 'highest') || hasKeyword(state, 'top'));
+    const down = words.some((state) => hasKeyword(state, 'lowest') || hasKeyword(state, 'bottom'));
+    if (up && down && this.dimensions.length > 0 && this.order !== undefined && !this.has('desc') && !this.has('asc')) {
+      throw new Abstain('the question orders both from the highest and from the lowest; say which first');
     }
   }
 
@@ -1649,6 +1736,10 @@ class Reader {
       const comparisons: Keyword[] = ['gt', 'gte', 'lt', 'lte'];
       const nearNumber = [index - 1, index + 1, index + 2].some((at) => this.at(at)?.kind === 'number');
       if (slot.keywords.every((keyword) => comparisons.includes(keyword) || keyword === 'stop') && !nearNumber) return false;
+      // `分别`, `各组`, `每档`, `top 3 X by Y`: a grouping word is redundant once there are groups or an order;
+      // with none, it was left unread, and the answer would silently drop it.
+      if (slot.keywords.includes('group') && (this.dimensions.length > 0 || this.order !== undefined || this.limit !== undefined)) return false;
+      if (slot.keywords.includes('growth') && this.change !== undefined) return false;
       // `in total` beside a sum, `总额` said twice, `the total number of`: the aggregate is already there.
       if (slot.keywords.every((keyword) => fns.has(keyword) || (keyword === 'sum' && (fns.has('count') || fns.has('count_distinct') || fns.has('metric'))) || keyword === 'stop')) return false;
       return true;
@@ -1748,7 +1839,7 @@ function monthsOf(window: Window): number {
 function isMeaningful(slot: Slot): boolean {
   if (slot.kind === 'unknown') return false;
   if (slot.kind !== 'keyword') return true;
-  const connective: Keyword[] = ['unit_money', 'distinct_values', 'sort', 'whether', 'have', 'how_much', 'growth', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'group', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
+  const connective: Keyword[] = ['unit_money', 'distinct_values', 'sort', 'whether', 'have', 'how_much', 'or', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
   return !slot.keywords.every((keyword) => connective.includes(keyword));
 }
 

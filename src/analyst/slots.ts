@@ -82,8 +82,19 @@ function valueOrKeyword(tokens: readonly Token[], index: number, slot: Slot): Sl
   return { kind: 'keyword', keywords, text: slot.text };
 }
 
+/** `the churn table`, `账单表`: a word that also names a table is the table when `table`/`表` follows. */
+function tableBeforeTableWord(tokens: readonly Token[], index: number): Slot | undefined {
+  const token = tokens[index];
+  const next = tokens[index + 1];
+  if (token?.kind !== 'term' || next === undefined || !['table', '表', '表格', 'tables'].includes(next.text)) return undefined;
+  const tables = token.entries.flatMap((entry) => (entry.meaning.kind === 'table' ? [entry.meaning.table] : []));
+  return tables.length > 0 ? { kind: 'table', options: tables, text: token.text } : undefined;
+}
+
 export function toSlots(tokens: readonly Token[]): SlotState[] {
   const slots: SlotState[] = tokens.map((token, index): SlotState => {
+    const table = tableBeforeTableWord(tokens, index);
+    if (table !== undefined) return { slot: table, used: false };
     switch (token.kind) {
       case 'term':
         return { slot: valueOrKeyword(tokens, index, termSlot(token.text, token.entries, token.keywords)), used: false };
