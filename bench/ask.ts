@@ -2,8 +2,9 @@
  * Benchmark: the offline analyst's speed, against peers measured in the same run.
  *  - planning (interpretation and compilation, no SQL) per question of the development set, against
  *    running the SQL it planned on DuckDB (the cost the question has anyway);
- *  - one `iquery ask` process, against one `iquery sql` process running the same SQL (the cost of a
- *    process that opens the data and runs a query, without the analyst), and a bare `node` start;
+ *  - one `iquery ask` process, answered by the answer service and without it, against one `iquery sql`
+ *    process running the same SQL (a process that opens the data and runs a query, without the
+ *    analyst), and a bare `node` start;
  *  - `iquery ask --batch` of 100 questions, against 100 questions' worth of single processes.
  * Uses the demo database under IQUERY_HOME (built if missing). Prints medians and ratios.
  *
@@ -33,9 +34,9 @@ function percentile(values: readonly number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? Number.NaN;
 }
 
-function timeProcess(args: readonly string[]): number {
+function timeProcess(args: readonly string[], environment: Record<string, string> = {}): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [...args], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [...args], { encoding: 'utf8', env: { ...process.env, ...environment } });
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -68,10 +69,15 @@ async function main(): Promise<void> {
   const planned = spawnSync(process.execPath, [bin, 'ask', '--json', question], { encoding: 'utf8' });
   const sql = String((JSON.parse(planned.stdout) as { sql: string }).sql);
   const ask: number[] = [];
+  const cold: number[] = [];
   const sqlRuns: number[] = [];
   const node: number[] = [];
+  // The first warm ask starts the answer service if none runs; give it time to come up.
+  timeProcess([bin, 'ask', '--json', question]);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
   for (let run = 0; run < runs; run++) {
     ask.push(timeProcess([bin, 'ask', '--json', question]));
+    cold.push(timeProcess([bin, 'ask', '--json', question], { IQUERY_ASK_SERVICE: '0' }));
     sqlRuns.push(timeProcess([bin, 'sql', '--json', sql]));
     node.push(timeProcess(['-e', '']));
   }
@@ -90,9 +96,9 @@ async function main(): Promise<void> {
     [
       `planning over ${planning.length} answered dev questions: median ${ms(median(planning))}, p95 ${ms(percentile(planning, 0.95))}, max ${ms(Math.max(...planning))}`,
       `  running the planned SQL on DuckDB: median ${ms(median(execution))}; planning / execution = ${(median(planning) / median(execution)).toFixed(2)}`,
-      `one process (median of ${runs}): iquery ask ${ms(median(ask))}, iquery sql of the same SQL ${ms(median(sqlRuns))}, bare node ${ms(median(node))}`,
-      `  ask / sql = ${(median(ask) / median(sqlRuns)).toFixed(2)}; the analyst adds ${ms(median(ask) - median(sqlRuns))} to a process that runs the query`,
-      `--batch of 100 questions: ${ms(median(batch))} (${ms(median(batch) / 100)} per question); 100 single asks would take ~${ms(100 * median(ask))}, ${((100 * median(ask)) / median(batch)).toFixed(0)}× longer`,
+      `one process (median of ${runs}): iquery ask ${ms(median(ask))} with the answer service, ${ms(median(cold))} without; iquery sql of the same SQL ${ms(median(sqlRuns))}; bare node ${ms(median(node))}`,
+      `  ask (service) / sql = ${(median(ask) / median(sqlRuns)).toFixed(2)}; ask (no service) / sql = ${(median(cold) / median(sqlRuns)).toFixed(2)}; ask (service) / bare node = ${(median(ask) / median(node)).toFixed(1)}`,
+      `--batch of 100 questions: ${ms(median(batch))} (${ms(median(batch) / 100)} per question); 100 cold single asks would take ~${ms(100 * median(cold))}, ${((100 * median(cold)) / median(batch)).toFixed(0)}× longer`,
       '',
     ].join('\n'),
   );

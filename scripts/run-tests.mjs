@@ -49,9 +49,12 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// Commands the tests run answer by themselves: no answer service is left behind (the service's own
+// test turns it on for itself).
 const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
+  env: { ...process.env, IQUERY_ASK_SERVICE: '0' },
 });
 if (pythonStatus !== 0) console.error(`the Python tests failed (exit ${pythonStatus})`);
 process.exit(pythonStatus !== 0 ? pythonStatus : (result.status ?? 2));
