@@ -187,6 +187,7 @@ class Reader {
     this.readLeftoverDimensions();
     this.readDefaultMeasures();
     this.readOrdering();
+    this.readRankLimit();
     this.checkDirections();
     this.readHaving();
     this.readRestatedNumbers();
@@ -1653,11 +1654,28 @@ class Reader {
         if (number !== undefined) {
           this.limit = (this.at(number) as Extract<Slot, { kind: 'number' }>).value;
           this.use(number);
-        } else if ((keyword === 'highest' || keyword === 'lowest') && this.indexesWith('sort').length === 0 && !this.slots.some((state) => hasKeyword(state, 'sort'))) {
+        } else if ((keyword === 'highest' || keyword === 'lowest') && !this.slots.some((state) => hasKeyword(state, 'sort'))) {
+          // `Which 3 payment methods have the highest …`: the number may sit by the groups instead.
+          this.readRankLimit();
           this.limit ??= 1;
         }
       }
     }
+  }
+
+  /**
+   * `Which 3 payment methods have the highest churn rate`: with groups ranked and no limit read, the one
+   * number left over is how many to show.
+   */
+  private readRankLimit(): void {
+    if (this.order === undefined || this.limit !== undefined || this.dimensions.length === 0) return;
+    const left = this.slots.map((state, index) => ({ state, index })).filter(({ state }) => !state.used && state.slot.kind === 'number');
+    const only = left[0];
+    if (left.length !== 1 || only === undefined || only.state.slot.kind !== 'number') return;
+    const value = only.state.slot.value;
+    if (!Number.isInteger(value) || value <= 0) return;
+    this.limit = value;
+    this.use(only.index);
   }
 
   /** Directions said both ways with nothing to reconcile them (`highest … lowest`) are not guessed. */

@@ -100,8 +100,10 @@ export function filterLabel(filter: Filter, language: Language): string {
 export function valueLabel(column: ColumnEntry, value: string, language: Language): string {
   const entry = column.values.find((candidate) => candidate.value === value);
   if (entry === undefined) return value;
-  const synonym = entry.synonyms.find((text) => (language === 'zh' ? hasHan(text) : !hasHan(text)));
+  const synonym = entry.synonyms.find((text) => (language === 'zh' ? hasHan(text) : !hasHan(text) && !/^(yes|no|true|false|y|n)$/i.test(text)));
   if (language === 'zh' && synonym !== undefined) return synonym;
+  // A code (0/1, true/false) reads better as its word (`senior`, `late`).
+  if (language === 'en' && synonym !== undefined && /^(-?\d+|true|false)$/i.test(value)) return synonym;
   return value;
 }
 

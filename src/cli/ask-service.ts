@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,10 +47,19 @@ export function servicePath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const stamp = join(here, '..', '..', '.build-stamp');
   const build = existsSync(stamp) ? readFileSync(stamp, 'utf8') : '';
-  // The build's stamp and the compiled CLI's age: a rebuilt iquery gets a service of its own.
-  const compiled = ['cli.js', join('..', 'analyst', 'analyst.js')].map((name) => (existsSync(join(here, name)) ? String(statSync(join(here, name)).mtimeMs) : '')).join(',');
+  // The build's stamp and the newest compiled file: a rebuilt iquery gets a service of its own.
+  const compiled = String(newestFile(join(here, '..')));
   const key = createHash('sha256').update(build).update(compiled).update(here).digest('hex').slice(0, 12);
   return join(iqueryHome(), 'run', `ask-${key}.sock`);
+}
+
+function newestFile(folder: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestFile(path) : entry.name.endsWith('.js') ? statSync(path).mtimeMs : 0);
+  }
+  return newest;
 }
 
 export function serviceEnabled(argv: readonly string[]): boolean {

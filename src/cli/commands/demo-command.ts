@@ -70,11 +70,25 @@ export function registerDemoCommand(program: Command, globals: () => GlobalOptio
             printLine(renderResult(result.columns, result));
           }
         }
+        // The main job: questions in Chinese and English, answered by the offline analyst (no model).
+        const { OfflineAnalyst } = await import('../../analyst/analyst.js');
+        const analyst = await OfflineAnalyst.create(source, loadDictionary(dictionary));
+        const answers = [];
+        for (const question of demoQuestions) {
+          const answer = await analyst.ask(question);
+          answers.push(answer);
+          if (!options.json) {
+            printLine(`\n■ ${question}`);
+            printLine(`  ${answer.answer}`);
+            if (answer.sql !== null) printLine(`  SQL: ${answer.sql}`);
+          }
+        }
         if (options.json) {
           printJson({
             database,
             dictionary,
             dictionary_problems: checked,
+            questions: answers.map((answer) => ({ question: answer.question, status: answer.status, answer: answer.answer, sql: answer.sql, columns: answer.columns, rows: answer.rows })),
             analyses: results.map(({ analysis, result }) => ({
               id: analysis.id,
               title: analysis.title,
@@ -94,11 +108,24 @@ export function registerDemoCommand(program: Command, globals: () => GlobalOptio
         printLine('  bin/iquery tables');
         printLine('  bin/iquery describe user_payments');
         printLine(`  bin/iquery sql "SELECT Contract, COUNT(*) AS customers FROM user_payments GROUP BY Contract"`);
+        printLine('  bin/iquery ask "光纤用户里按支付方式的流失率"');
+        printLine('  bin/iquery ask "average monthly charge by contract type, highest first"');
       } finally {
         await source.close();
       }
     });
 }
+
+/** Questions the demo answers with the offline analyst, as a person would type them. */
+const demoQuestions = [
+  '各合同类型的流失率是多少？',
+  'What percentage of customers use fiber optic internet?',
+  '按在网时长每12个月分组，各组的流失率',
+  'Average monthly charge of senior vs non-senior customers',
+  '过去3个月的总收入',
+  'Which 3 payment methods have the highest churn rate?',
+  '明天的天气怎么样？',
+];
 
 /**
  * The demo's dictionary beside its database is the person's to edit: it is replaced by the shipped one
