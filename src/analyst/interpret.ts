@@ -1769,17 +1769,38 @@ class Reader {
 
   private cues(defaultMeasure: boolean): Cues {
     const text = this.slots.map((state) => state.slot.text).join(' ');
+    // In a conversation, a question with a cue word (`and by gender?`, `那只看…`, `what about …`, `…呢?`)
+    // builds on the one before.
     const followUp =
       this.has('also') ||
       this.has('only') ||
       this.has('replace') ||
-      /(^|\s)(那|那么|那就|and|what about|how about|also|then|now|其中|这些|这其中|它们|of them|of those|among them|among those)(\s|$)|呢\s*$|^那/.test(text) ||
-      /^(and|what about|how about|那|其中)/.test(text);
+      /(^|\s)(那|那么|那就|and|what about|how about|also|then|now|same for|其中|这些|这其中|它们|of them|of those|among them|among those)(\s|$)|呢\s*$|^那/.test(text) ||
+      /^(and|what about|how about|那|其中|再)/.test(text);
     const ordersOnly = (this.has('desc') || this.has('asc') || this.has('sort')) && this.dimensions.length === 0 && this.filters.length === 0;
     return { defaultMeasure, also: this.has('also'), followUp: followUp || ordersOnly };
   }
 
+  /**
+   * `How many customers churned last year?` when only bills have dates: a period on a table the rest of
+   * the question does not use would count customers with bills in that period, not what was asked.
+   */
+  private checkTimeRelevance(): void {
+    const timed = this.filters.filter((filter) => filter.kind === 'time');
+    if (timed.length === 0 && this.change === undefined) return;
+    const used = new Set<string>([
+      ...this.measures.map((measure) => measureTableName(measure)),
+      ...this.dimensions.map((dimension) => dimension.table.name),
+      ...this.filters.filter((filter) => filter.kind !== 'time').map((filter) => filter.table.name),
+    ]);
+    for (const filter of [...timed, ...(this.change === undefined ? [] : [{ ...this.change.column, kind: 'time' as const }])]) {
+      if (used.has(filter.table.name)) continue;
+      throw new Abstain(`the period applies to ${filter.table.name}.${filter.column.name}, but what is asked is not in ${filter.table.name}: the data has no date for it`);
+    }
+  }
+
   private finish(): Interpretation {
+    this.checkTimeRelevance();
     const plan: Plan = {
       intent: 'aggregate',
       measures: this.measures,

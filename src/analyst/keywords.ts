@@ -21,6 +21,7 @@ export type Keyword =
   | 'have'
   | 'growth'
   | 'whether'
+  | 'difference'
   | 'or'
   | 'unit_money'
   | 'sort'
@@ -108,6 +109,7 @@ const table: [Keyword, string[]][] = [
   words('sort', '排序|排名|排一下|排列|排个序|排|rank|ranked|ranking|sorted by|sort by|order by|sort|sorted|ordered by'),
   words('unit_money', '美元|元|块|块钱|dollars|dollar|usd|bucks'),
   words('or', '或|或者|或是|or|either'),
+  words('difference', '多多少|高多少|少多少|低多少|差多少|相差|差距|差额|差异|difference|differences|how much more|how much higher|how much lower|how much less|how many more|how many fewer|gap between'),
   words('whether', '是否|有无|有没有|是不是|whether|whether or not|if they'),
   words('growth', '增长|增长率|增速|涨幅|增幅|growth|growth rate|increase|rate of change'),
   words('distinct', '多少种|几种|多少个不同|不同的|去重|唯一|distinct|unique|different'),
