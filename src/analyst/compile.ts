@@ -366,9 +366,10 @@ function compileAggregate(plan: AggregatePlan, context: CompileContext, filters:
   const order: string[] = [];
   if (plan.order !== undefined) {
     const by = 'measure' in plan.order.by ? plan.dimensions.length + plan.order.by.measure : plan.order.by.dimension;
-    order.push(`${by + 1} ${plan.order.direction === 'desc' ? 'DESC' : 'ASC'}`);
+    order.push(orderTerm(String(by + 1), plan.order.direction, context.dialect));
   }
   for (let index = 0; index < plan.dimensions.length; index++) if (!order.some((item) => item.startsWith(`${index + 1} `))) order.push(`${index + 1}`);
+  // Ranked groups: a tie at the cut-off falls to the group names, the same on every engine.
   if (order.length > 0) sql += ` ORDER BY ${order.join(', ')}`;
   if (plan.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(plan.limit))}`;
   return { sql, columns };
@@ -422,6 +423,16 @@ function addMonths(expression: string, months: number, dialect: SqlDialect): str
   return `CAST(${expression} + INTERVAL ${months} MONTH AS DATE)`;
 }
 
+/**
+ * An ordering that puts missing values last on every engine (PostgreSQL would put them first when
+ * descending; MySQL has no NULLS LAST, so nulls are sorted by `IS NULL` first).
+ */
+function orderTerm(expression: string, direction: 'asc' | 'desc', dialect: SqlDialect): string {
+  const way = direction === 'desc' ? 'DESC' : 'ASC';
+  if (dialect === 'mysql') return /^\d+$/.test(expression) ? `${expression} ${way}` : `${expression} IS NULL, ${expression} ${way}`;
+  return `${expression} ${way} NULLS LAST`;
+}
+
 export function compile(plan: Plan, context: CompileContext): CompiledQuery | undefined {
   const quote = context.quote;
   switch (plan.intent) {
@@ -432,7 +443,7 @@ export function compile(plan: Plan, context: CompileContext): CompiledQuery | un
       const select = plan.columns.map((column) => `${builder.column(column)} AS ${quote(column.column.name)}`);
       builder.where.push(...builder.conditions(plan.filters));
       let sql = `SELECT ${select.join(', ')} FROM ${builder.from()}${builder.whereClause()}`;
-      if (plan.order !== undefined) sql += ` ORDER BY ${builder.column(plan.order.column)} ${plan.order.direction === 'desc' ? 'DESC' : 'ASC'}`;
+      if (plan.order !== undefined) sql += ` ORDER BY ${orderTerm(builder.column(plan.order.column), plan.order.direction, context.dialect)}`;
       sql += ` LIMIT ${Math.max(0, Math.floor(plan.limit))}`;
       return { sql, columns: plan.columns.map((column) => column.column.name) };
     }

@@ -770,8 +770,24 @@ class Reader {
       while (this.at(at)?.kind === 'column' && !this.isUsed(at)) {
         const column = this.columnOf(at);
         if (column === undefined) break;
-        this.use(index, at);
-        this.addDimension(isMeasureColumn(column.table, column.column) ? { ...column, bin: this.readBinWidth(column.column) ?? 0 } : column);
+        if (isMeasureColumn(column.table, column.column)) {
+          // `by total charges`: bins when the question says so (`每1000一档`, `in bands`); with a ranking
+          // (`top 5 customers by total charges`) it is what ranks, read later; otherwise it is unclear.
+          const width = this.readBinWidth(column.column);
+          const binned = width !== undefined || this.has('bin') || this.has('histogram');
+          if (!binned) {
+            if (this.slots.some((state) => ['highest', 'lowest', 'top', 'bottom', 'desc', 'asc', 'sort'].some((keyword) => hasKeyword(state, keyword as Keyword)))) {
+              this.use(index);
+              break;
+            }
+            throw new Abstain(`grouping by "${this.at(at)?.text ?? column.column.name}", a number, needs a band width, e.g. "in bands of 10"`);
+          }
+          this.use(index, at);
+          this.addDimension({ ...column, bin: width ?? 0 });
+        } else {
+          this.use(index, at);
+          this.addDimension(column);
+        }
         const joiner = this.next(at);
         if (!hasKeyword(this.slots[joiner], 'and') && !hasKeyword(this.slots[joiner], 'group')) break;
         const after = this.next(joiner);

@@ -22,6 +22,12 @@ export function tableLabel(table: TableEntry, language: Language): string {
   return pick(table.name, table.description, table.synonyms, language);
 }
 
+/** What a table's rows are called (`用户`, `customers`): its first synonym in the language, else its label. */
+export function entityLabel(table: TableEntry, language: Language): string {
+  const synonym = table.synonyms.find((text) => (language === 'zh' ? hasHan(text) : !hasHan(text)));
+  return synonym ?? tableLabel(table, language);
+}
+
 export function columnLabel(column: ColumnEntry, language: Language): string {
   return pick(column.name, column.description, column.synonyms, language);
 }
@@ -56,7 +62,7 @@ export function measureLabel(measure: Measure, language: Language): string {
     case 'portion':
       return language === 'zh' ? `${measureLabel(measure.of, 'zh')}占比` : `share of ${measureLabel(measure.of, 'en')}`;
     case 'aggregate': {
-      if (measure.column === undefined) return language === 'zh' ? `${tableLabel(measure.table, 'zh')}数` : `number of ${tableLabel(measure.table, 'en')}`;
+      if (measure.column === undefined) return language === 'zh' ? `${entityLabel(measure.table, 'zh')}数` : `number of ${entityLabel(measure.table, 'en')}`;
       const column = columnLabel(measure.column, language);
       const word = aggregateWords[measure.fn][language];
       if (measure.fn === 'percentile') {
