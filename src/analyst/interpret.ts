@@ -746,6 +746,11 @@ class Reader {
     for (const index of this.indexesWith('group')) {
       let at = this.next(index);
       const target = this.at(at);
+      // `paying by credit card`: `by` before a value is not a grouping.
+      if (target?.kind === 'value' && this.slots[index]?.slot.text === 'by') {
+        this.use(index);
+        continue;
+      }
       if (target?.kind === 'keyword' && grainKeywords.some(([keyword]) => target.keywords.includes(keyword))) {
         this.use(index);
         continue;
@@ -908,6 +913,20 @@ class Reader {
 
   /** The numeric column a comparison is about: the nearest one before it, else right after, else by the number's unit. */
   private subjectNear(index: number): { index: number; ref: ColumnRef } | undefined {
+    // `more than 24 months` / `超过80美元`: a number with a unit is about a column in that unit, even when
+    // another column stands nearer (`total charges for customers with more than 24 months tenure`).
+    for (const at of [index + 1, index + 2, index + 3]) {
+      if (this.at(at - 1)?.kind !== 'number' || this.isUsed(at)) continue;
+      const byUnit = this.columnByUnit(at);
+      if (byUnit === undefined) continue;
+      const positional = this.peekSubject(index);
+      if (positional === undefined || !sameUnitFamily(positional.column, byUnit.column)) {
+        const slotAt = this.slots.findIndex((state, slot) => !state.used && state.slot.kind === 'column' && state.slot.options.some((option) => option.column === byUnit.column) && slot !== at);
+        if (slotAt >= 0) this.use(slotAt);
+        if (hasKeyword(this.slots[at], 'unit_money')) this.use(at);
+        return { index: slotAt >= 0 ? slotAt : at, ref: byUnit };
+      }
+    }
     const found = this.subjectByPosition(index);
     if (found !== undefined) return found;
     for (const at of [index + 1, index + 2, index + 3]) {
@@ -917,6 +936,16 @@ class Reader {
         if (hasKeyword(this.slots[at], 'unit_money')) this.use(at);
         return { index: at, ref };
       }
+    }
+    return undefined;
+  }
+
+  /** The column `subjectByPosition` would take, without taking it. */
+  private peekSubject(index: number): ColumnRef | undefined {
+    for (let at = index - 1; at >= Math.max(0, index - 5); at--) {
+      const ref = this.numericColumnAt(at);
+      if (ref !== undefined) return ref;
+      if (this.at(at)?.kind === 'number') break;
     }
     return undefined;
   }
@@ -1838,6 +1867,17 @@ function measureTableName(measure: Measure): string {
   if (measure.kind === 'portion') return measureTableName(measure.of);
   if (measure.kind === 'metric') return metricTables(measure.metric)[0] ?? '';
   return measure.table.name;
+}
+
+/** Whether two columns are measured in the same kind of unit (time, money, or none). */
+function sameUnitFamily(left: ColumnEntry, right: ColumnEntry): boolean {
+  const family = (column: ColumnEntry): string => {
+    const unit = column.unit ?? '';
+    if (/usd|\$|元|cny|rmb|eur|dollar/i.test(unit)) return 'money';
+    if (/^(day|days|天|week|weeks|周|month|months|月|quarter|quarters|季度|year|years|年)$/i.test(unit)) return 'time';
+    return 'other';
+  };
+  return family(left) === family(right);
 }
 
 /** A measure whose groups add up to its total (a sum or a count), so that a group's part of it is meaningful. */
