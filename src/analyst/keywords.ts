@@ -158,7 +158,7 @@ const table: [Keyword, string[]][] = [
   words('unit_year', '年|岁|year|years'),
   words('year_suffix', '年'),
   words('month_suffix', '月'),
-  words('bin', '组距|一组|一档|一段|为一组|为一档|分组|分段|分档|区间|段|档|band|bands|bucket|buckets|bin|bins|interval|intervals|groups of|ranges|brackets|bracket|tiers'),
+  words('bin', 'group of|groups of|bucket of|buckets of|band of|bands of|bin of|bins of|in steps of|组距|一组|一档|一段|为一组|为一档|分组|分段|分档|区间|段|档|band|bands|bucket|buckets|bin|bins|interval|intervals|groups of|ranges|brackets|bracket|tiers'),
   words('every', '每|every|each|of width|width|wide|in steps of|step'),
   words('chart_bar', '柱状图|柱形图|条形图|柱图|bar chart|bar|bars|column chart'),
   words('chart_line', '折线图|线图|曲线|趋势图|line chart|line|line graph'),
