@@ -916,7 +916,8 @@ class Reader {
     // `more than 24 months` / `超过80美元`: a number with a unit is about a column in that unit, even when
     // another column stands nearer (`total charges for customers with more than 24 months tenure`).
     for (const at of [index + 1, index + 2, index + 3]) {
-      if (this.at(at - 1)?.kind !== 'number' || this.isUsed(at)) continue;
+      if (this.at(at - 1)?.kind !== 'number' && !(this.at(at - 2)?.kind === 'number' && ['a', 'per', 'each'].includes(this.slots[at - 1]?.slot.text ?? ''))) continue;
+      if (this.isUsed(at)) continue;
       const byUnit = this.columnByUnit(at);
       if (byUnit === undefined) continue;
       const positional = this.peekSubject(index);
@@ -1563,6 +1564,19 @@ class Reader {
    */
   private columnByUnit(index: number): ColumnRef | undefined {
     const slot = this.slots[index];
+    // `70 a month`, `每月80`: an amount per month is money, paid monthly, not a duration.
+    const perMonth = hasKeyword(slot, 'unit_month') && ['a', 'per', 'each', '每'].includes(this.slots[index - 1]?.slot.text ?? '');
+    if (perMonth) {
+      const monthly = this.context.schema.tables.flatMap((table) =>
+        table.columns
+          .filter((column) => isMeasureColumn(table, column) && /usd|\$|元|cny|rmb|eur|dollar/i.test(column.unit ?? '') && (/month/i.test(column.name) || column.synonyms.some((synonym) => /月|month/i.test(synonym))))
+          .map((column) => ({ table, column })),
+      );
+      if (monthly.length === 1) {
+        this.use(index, index - 1);
+        return monthly[0];
+      }
+    }
     const money = hasKeyword(slot, 'unit_money');
     const unit = unitKeywords.find(([keyword]) => hasKeyword(slot, keyword))?.[1];
     if (!money && unit === undefined) return undefined;
