@@ -1,11 +1,10 @@
 /** `iquery ask` and `iquery eval` as scripts meet them: the real `bin/iquery` in a child process. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { packageRoot } from '../package-root.js';
+import { runIquery, stackLine, type Run } from './testing/run-iquery.js';
 
 const home = mkdtempSync(join(tmpdir(), 'iquery-ask-home-'));
 const folder = mkdtempSync(join(tmpdir(), 'iquery-ask-data-'));
@@ -14,19 +13,8 @@ after(() => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function iquery(args: readonly string[], input?: string): Run {
-  const result = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'iquery'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, IQUERY_HOME: home },
-    ...(input === undefined ? {} : { input }),
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function iquery(args: readonly string[]): Run {
+  return runIquery(home, args);
 }
 
 function lines(run: Run): Record<string, unknown>[] {
@@ -37,7 +25,6 @@ function lines(run: Run): Record<string, unknown>[] {
 }
 
 const contract = ['status', 'question', 'language', 'plan', 'sql', 'columns', 'rows', 'answer', 'chart'];
-const stackLine = /^\s+at .+\(.+:\d+:\d+\)$/m;
 
 before(() => {
   const built = iquery(['demo', '--json']);

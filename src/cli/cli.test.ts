@@ -1,11 +1,11 @@
 /** The command line as a person or a script meets it: the real `bin/iquery` in a child process. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { packageRoot } from '../package-root.js';
+import { runIquery, stackLine, type Run } from './testing/run-iquery.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../sources/testing/test-databases.js';
 
 const home = mkdtempSync(join(tmpdir(), 'iquery-cli-home-'));
@@ -16,25 +16,14 @@ after(() => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function iquery(args: readonly string[], environment: Record<string, string> = {}): Run {
-  const result = spawnSync(process.execPath, [join(packageRoot(), 'bin', 'iquery'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, IQUERY_HOME: home, ...environment },
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runIquery(home, args, { environment });
 }
 
 function json(run: Run): Record<string, unknown> {
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
 
-const stackLine = /^\s+at .+\(.+:\d+:\d+\)$/m;
 
 before(() => {
   writeFileSync(csv, 'id,region,amount,Churn\n1,north,10.5,Yes\n2,south,20,No\n3,north,7.25,No\n4,east,3,Yes\n');
