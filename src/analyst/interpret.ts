@@ -887,12 +887,20 @@ class Reader {
       this.use(index, numberIndex);
       const value = this.scaleByUnit(numberIndex, number.value, subject.ref.column);
       if (hasKeyword(this.slots[numberIndex + 1], 'percent_sign')) this.use(numberIndex + 1);
-      this.filters.push({ kind: 'compare', ...subject.ref, op, value: number.percent ? value / 100 : value });
+      const filter: Filter = { kind: 'compare', ...subject.ref, op, value: number.percent ? value / 100 : value };
+      this.filterPositions.set(filter, numberIndex);
+      this.filters.push(filter);
     }
   }
 
   /** A measure column named only to order by (`按金额从高到低`); the order then follows its measure. */
   private orderByColumn: ColumnRef | undefined;
+
+  /** Column slots an aggregate measures (another aggregate may measure them too). */
+  private readonly measuredSlots = new Set<number>();
+
+  /** Where each filter was named in the question (for telling a share's population from its condition). */
+  readonly filterPositions = new Map<Filter, number>();
 
   /** Value slots made from `have` + a yes/no column, with whether the `have` was negated. */
   private readonly haveMarks = new Map<number, boolean>();
@@ -1045,12 +1053,27 @@ class Reader {
       for (let at = (indexes[0] ?? 0) + 1; at < (indexes.at(-1) ?? 0); at++) if (hasKeyword(this.slots[at], 'and') || hasKeyword(this.slots[at], 'compare')) this.use(at);
       this.addDimension(negated ? { table: first.table, column: first.column } : { table: first.table, column: first.column, only: values });
     }
+    // `开了技术支持的和没开的`: a value and its elided negation, joined by `and`, compare the column too.
+    for (const [index, state] of this.slots.entries()) {
+      if (state.used || state.slot.kind !== 'value' || state.slot.negate) continue;
+      const joiner = this.next(index);
+      if (!hasKeyword(this.slots[joiner], 'and')) continue;
+      const not = this.next(joiner);
+      if (!hasKeyword(this.slots[not], 'not')) continue;
+      const rest = this.next(not, ['have']);
+      if (this.at(rest)?.kind === 'column' || this.at(rest)?.kind === 'value') continue;
+      const options = settleValue(this.slots, index, this.tables);
+      if (new Set(options.map((option) => option.column)).size !== 1 || options[0] === undefined) continue;
+      for (let at = index; at < rest; at++) if (!isStop(this.slots[at])) this.use(at);
+      this.addDimension({ table: options[0].table, column: options[0].column });
+    }
     // `with a partner vs. without one`, `有伴侣和没有的对比`: one value against its absence compares the column.
     if (comparing) {
       for (const [index, state] of this.slots.entries()) {
         if (state.used || state.slot.kind !== 'value' || state.slot.negate) continue;
         const after = this.slots.slice(index + 1, index + 6);
         if (!after.some((other) => hasKeyword(other, 'compare')) || !after.some((other) => hasKeyword(other, 'not'))) continue;
+        if (after.some((other) => other.slot.kind === 'column' || other.slot.kind === 'value')) continue;
         const options = settleValue(this.slots, index, this.tables);
         if (new Set(options.map((option) => option.column)).size !== 1 || options[0] === undefined) continue;
         this.use(index);
@@ -1131,13 +1154,43 @@ class Reader {
         const analysis = analyseMetricSql(metric.sql);
         return analysis.ok && analysis.references.some((reference) => reference.column.toLowerCase() === ref.column.name.toLowerCase());
       });
-      if (ref !== undefined && affirmative !== undefined && !affirmative.negate && !measured && (this.at(this.next(index))?.kind === 'table' || relative) && !hasKeyword(this.slots[this.previous(index)], 'whether')) {
-        this.slots[index] = { slot: { kind: 'value', options: [{ ...ref, value: affirmative.value, strength: 'synonym' }], negate: false, text: slot.text }, used: false };
+      if (ref !== undefined && affirmative !== undefined && !measured && (this.at(this.next(index))?.kind === 'table' || relative) && !hasKeyword(this.slots[this.previous(index)], 'whether')) {
+        // `宽带用户` (InternetService has no Yes, only No): those who are not No.
+        this.slots[index] = { slot: { kind: 'value', options: [{ ...ref, value: affirmative.value, strength: 'synonym' }], negate: affirmative.negate, text: slot.text }, used: false };
+        continue;
+      }
+      // `流媒体电视和流媒体电影都开通了`, `在线安全和在线备份都没开通`: the verb after the columns.
+      const after = this.haveAfter(index);
+      if (ref !== undefined && affirmative !== undefined && after !== undefined) {
+        this.slots[index] = { slot: { kind: 'value', options: [{ ...ref, value: affirmative.value, strength: 'synonym' }], negate: after.negated !== affirmative.negate, text: slot.text }, used: false };
         continue;
       }
       const implied = this.impliedValue(index);
       if (implied !== undefined) this.slots[index] = { slot: { kind: 'value', options: [implied], negate: false, text: slot.text }, used: false };
     }
+  }
+
+  /**
+   * `X和Y都开通了` / `X都没开通`: a `have` word after the column (past other flag columns joined by `and`),
+   * and whether it is negated. The verb slots are read.
+   */
+  private haveAfter(index: number): { negated: boolean } | undefined {
+    let at = this.next(index);
+    while (hasKeyword(this.slots[at], 'and') || (this.at(at)?.kind === 'column' && !this.isUsed(at))) at = this.next(at);
+    let negated = false;
+    const marks: number[] = [];
+    if (hasKeyword(this.slots[at], 'not')) {
+      negated = true;
+      marks.push(at);
+      at = this.next(at);
+    }
+    if (!hasKeyword(this.slots[at], 'have')) return undefined;
+    marks.push(at);
+    // Only a verb that ends the clause (`…都开通了的用户`), not one that starts another (`…有伴侣`).
+    const after = this.at(this.next(at));
+    if (after?.kind === 'column' || after?.kind === 'value') return undefined;
+    this.use(...marks);
+    return { negated };
   }
 
   /** `有`/`have`/`with` right before a column (stop words between), and whether `not`/`没有` negates it. */
@@ -1345,6 +1398,7 @@ class Reader {
         } else {
           this.measures.push({ kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column });
         }
+        this.measuredSlots.add(column.index);
         this.use(index, column.index);
       }
     }
@@ -1355,6 +1409,7 @@ class Reader {
           // `月费的最高值和最低值`: both words on one column.
           const column = this.aggregateTarget(index) ?? this.aggregateTarget(index, true);
           if (column === undefined) continue;
+          this.measuredSlots.add(column.index);
           this.use(index, column.index);
           this.measures.push({ kind: 'aggregate', fn, table: column.ref.table, column: column.ref.column });
         }
@@ -1538,7 +1593,8 @@ class Reader {
     const numericAt = (at: number): ColumnRef | undefined => {
       if (!shared) return this.numericColumnAt(at);
       const slot = this.at(at);
-      if (slot?.kind !== 'column') return undefined;
+      // Only a column another aggregate took (`最小值、最大值和平均值`), not one a filter took (`总费用超过5000`).
+      if (slot?.kind !== 'column' || !this.measuredSlots.has(at)) return undefined;
       const ref = this.columnOf(at);
       return ref !== undefined && isNumeric(ref.column) ? ref : undefined;
     };
@@ -1667,9 +1723,9 @@ class Reader {
       return { kind: 'distribution', table: table ?? this.countTable() ?? (this.dimensions[0] as Dimension).table };
     }
     // The condition is the last value named before the share word (Chinese), else the last one named.
-    const chosen = pickCondition(conditions, this.slots, shareIndex);
+    const chosen = pickCondition(conditions, this.slots, shareIndex, this.filterPositions);
     // `have both phone service and internet service`: conditions joined by `and` are one condition.
-    const joined = conditions.filter((filter) => filter === chosen || this.joinedByAnd(positionOf(filter, this.slots), positionOf(chosen, this.slots)));
+    const joined = conditions.filter((filter) => filter === chosen || this.joinedByAnd(positionOf(filter, this.slots, this.filterPositions), positionOf(chosen, this.slots, this.filterPositions)));
     for (const filter of joined) this.filters.splice(this.filters.indexOf(filter), 1);
     const population = this.populationTable() ?? table ?? this.context.joins.finestOf([chosen.table, ...this.filters.map((filter) => filter.table), ...this.dimensions.map((dimension) => dimension.table)]) ?? chosen.table;
     return { kind: 'share', table: population, condition: joined };
@@ -1952,7 +2008,8 @@ function isMeaningful(slot: Slot): boolean {
   return !slot.keywords.every((keyword) => connective.includes(keyword));
 }
 
-function pickCondition(conditions: Filter[], slots: readonly SlotState[], shareIndex: number): Filter {
+function pickCondition(conditions: Filter[], slots: readonly SlotState[], shareIndex: number, positions: ReadonlyMap<Filter, number>): Filter {
+  const positionOf = (filter: Filter, slotList: readonly SlotState[]): number => positionOfFilter(filter, slotList, positions);
   if (conditions.length === 1) return conditions[0] as Filter;
   // `在X里`/`X中` (Chinese: the population comes before the word) or `among X` (English: after it):
   // X is the population, and the condition is among the others.
@@ -1976,7 +2033,13 @@ function pickCondition(conditions: Filter[], slots: readonly SlotState[], shareI
   return pool.reduce((best, filter) => (positionOf(filter, slots) > positionOf(best, slots) ? filter : best));
 }
 
-function positionOf(filter: Filter, slots: readonly SlotState[]): number {
+function positionOf(filter: Filter, slots: readonly SlotState[], positions?: ReadonlyMap<Filter, number>): number {
+  return positionOfFilter(filter, slots, positions ?? new Map());
+}
+
+function positionOfFilter(filter: Filter, slots: readonly SlotState[], positions: ReadonlyMap<Filter, number>): number {
+  const recorded = positions.get(filter);
+  if (recorded !== undefined) return recorded;
   let position = -1;
   slots.forEach((state, index) => {
     const slot = state.slot;

@@ -91,13 +91,25 @@ function tableBeforeTableWord(tokens: readonly Token[], index: number): Slot | u
   return tables.length > 0 ? { kind: 'table', options: tables, text: token.text } : undefined;
 }
 
+/** `senior status`, `流失状态`, `是否…与否`: a value word naming its column. */
+function columnBeforeStatusWord(tokens: readonly Token[], index: number, slot: Slot): Slot {
+  const next = tokens[index + 1];
+  if (slot.kind !== 'value' || next === undefined || !['status', 'flag', 'group', 'groups', '状态', '与否', '情况'].includes(next.text)) return slot;
+  const columns = new Map(slot.options.map((option) => [option.column, option]));
+  if (columns.size !== 1) return slot;
+  const [option] = [...columns.values()] as [ValueOption];
+  return { kind: 'column', options: [{ table: option.table, column: option.column, strength: option.strength }], values: [], text: slot.text };
+}
+
 export function toSlots(tokens: readonly Token[]): SlotState[] {
   const slots: SlotState[] = tokens.map((token, index): SlotState => {
     const table = tableBeforeTableWord(tokens, index);
     if (table !== undefined) return { slot: table, used: false };
+    if (token.kind === 'term') {
+      const slot = columnBeforeStatusWord(tokens, index, valueOrKeyword(tokens, index, termSlot(token.text, token.entries, token.keywords)));
+      return { slot, used: false };
+    }
     switch (token.kind) {
-      case 'term':
-        return { slot: valueOrKeyword(tokens, index, termSlot(token.text, token.entries, token.keywords)), used: false };
       case 'keyword':
         return { slot: { kind: 'keyword', keywords: token.keywords, text: token.text }, used: false };
       case 'number':
@@ -130,11 +142,13 @@ function attachNegations(slots: SlotState[]): void {
     const state = slots[index];
     if (!hasKeyword(state, 'not') || state === undefined) continue;
     let next = index + 1;
-    while (isStop(slots[next])) next++;
+    // `不用电子支票`, `don't use fiber`: the verb between the negation and the value is skipped.
+    while (isStop(slots[next]) || hasKeyword(slots[next], 'have')) next++;
     const target = slots[next]?.slot;
     if (target?.kind === 'value') {
       target.negate = !target.negate;
       state.used = true;
+      for (let verb = index + 1; verb < next; verb++) if (hasKeyword(slots[verb], 'have')) (slots[verb] as SlotState).used = true;
     } else if (target?.kind === 'column' && target.values.length > 0) {
       slots[next] = { slot: { kind: 'value', options: target.values, negate: true, text: target.text }, used: false };
       state.used = true;
