@@ -1184,11 +1184,13 @@ class Reader {
       marks.push(at);
       at = this.next(at);
     }
-    if (!hasKeyword(this.slots[at], 'have')) return undefined;
+    // Chinese puts the verb after (`…都开通了`); an English `have` after a column starts a new clause.
+    if (!hasKeyword(this.slots[at], 'have') || !hasHan(this.slots[at]?.slot.text ?? '')) return undefined;
     marks.push(at);
     // Only a verb that ends the clause (`…都开通了的用户`), not one that starts another (`…有伴侣`).
+    const endsClause = ['的', '了'].includes(this.slots[at + 1]?.slot.text ?? '') || at + 1 >= this.slots.length;
     const after = this.at(this.next(at));
-    if (after?.kind === 'column' || after?.kind === 'value') return undefined;
+    if (!endsClause && (after?.kind === 'column' || after?.kind === 'value')) return undefined;
     this.use(...marks);
     return { negated };
   }
@@ -1234,6 +1236,23 @@ class Reader {
       const first = options[0] as ValueOption;
       const values = [...new Set(options.map((option) => option.value))];
       this.use(index);
+      // `在线安全和在线备份都没开通`: the value after a list of columns applies to each of them.
+      let listed = this.previous(index);
+      if (this.at(listed)?.kind === 'column' && (this.at(listed) as Extract<Slot, { kind: 'column' }>).options.some((option) => option.column === first.column)) {
+        const joiner = this.previous(listed);
+        listed = hasKeyword(this.slots[joiner], 'and') ? this.previous(joiner) : -1;
+        if (listed >= 0 && this.at(listed)?.kind === 'column') this.use(joiner);
+      }
+      for (let at = listed; at >= 0 && this.at(at)?.kind === 'column' && !this.isUsed(at); ) {
+        const named = (this.at(at) as Extract<Slot, { kind: 'column' }>).options.find((option) => option.column !== first.column && option.column.values.some((value) => values.some((wanted) => wanted.value === value.value)));
+        if (named === undefined) break;
+        this.use(at);
+        this.filters.push({ kind: 'values', table: named.table, column: named.column, values: named.column.values.filter((value) => values.some((wanted) => wanted.value === value.value)), negate: slot.negate });
+        const joiner = this.previous(at);
+        if (!hasKeyword(this.slots[joiner], 'and')) break;
+        this.use(joiner);
+        at = this.previous(joiner);
+      }
       const existing = this.filters.find((filter) => filter.kind === 'values' && filter.column === first.column && filter.negate === slot.negate);
       if (existing !== undefined && existing.kind === 'values') {
         for (const value of values) if (!existing.values.includes(value)) existing.values.push(value);
@@ -1274,7 +1293,7 @@ class Reader {
     for (const value of ref.column.values) {
       for (const synonym of value.synonyms) {
         const normal = normalize(synonym);
-        if (normal.length >= 2 && slot.text.includes(normal) && (found === undefined || normal.length > found.length)) {
+        if (normal.length >= 2 && normal.length < slot.text.length && slot.text.includes(normal) && (found === undefined || normal.length > found.length)) {
           found = { option: { ...ref, value, strength: 'synonym' }, length: normal.length };
         }
       }
@@ -1374,8 +1393,12 @@ class Reader {
       }
     });
     const hasGroups = this.dimensions.length > 0 || this.columnsMentioned().some(({ ref }) => !isMeasureColumn(ref.table, ref.column) && !isTemporal(ref.column));
-    for (const [keyword, fn] of aggregateKeywords) {
-      for (const index of this.indexesWith(keyword)) {
+    // In the order written, so that `月费的最小值、最大值和平均值` binds the later words to the column the
+    // first one took.
+    const aggregateWords = aggregateKeywords.flatMap(([keyword, fn]) => this.indexesWith(keyword).map((index) => ({ index, fn }))).sort((left, right) => left.index - right.index);
+    {
+      for (const { index, fn } of aggregateWords) {
+        if (this.isUsed(index)) continue;
         let column = this.aggregateTarget(index) ?? this.aggregateTarget(index, true);
         if (column === undefined) {
           // `平均在网多少个月`, `on average, how many months`: the column measured in that unit.

@@ -80,6 +80,8 @@ export function normalize(text: string): string {
   out = out.replace(/\b(can|won)'t\b/g, (_match, verb: string) => (verb === 'can' ? 'can not' : 'will not')).replace(/n't\b/g, ' not');
   out = out.replace(/'(ve|re|ll|d|m|s)\b/g, '');
   out = out.replace(/\b(non|not)-(?=[a-z])/g, '$1 ');
+  // `senior-status`, `month-to-month`: words joined by hyphens read as words (the dictionary's too).
+  out = out.replace(/([a-z])-(?=[a-z])/g, '$1 ');
   out = replaceChineseNumerals(out);
   out = out.replace(englishNumberPattern, (word) => String(englishNumbers[word]));
   // `one` is a number before a unit or a noun of the data (`one year`, `one-year`), else a pronoun (`without one`).
