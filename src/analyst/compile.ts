@@ -149,10 +149,20 @@ class QueryBuilder {
       finer.set(filter.table, group);
     }
     for (const [table, group] of finer) {
+      // `had at least one bill`, counted over bills: rows of the base table always exist.
+      if (table === this.base) {
+        if (group.some((filter) => filter.kind === 'exists' && filter.negate)) out.push('1 = 0');
+        for (const filter of group) if (filter.kind !== 'exists') out.push(filterCondition(filter, this.column(filter), this.context));
+        continue;
+      }
       const path = this.context.joins.path(this.base, table);
       if (path === undefined || path.length === 0) throw new CompileError(`${table.name} is not related to ${this.base.name}`);
       const negated = group.some((filter) => filter.kind === 'exists' && filter.negate);
-      const inner = group.filter((filter) => filter.kind !== 'exists');
+      // `never late`, `没有逾期过`: a negated value on a finer table means no such row, not some other row.
+      const absent = group.filter((filter): filter is Extract<Filter, { kind: 'values' }> => filter.kind === 'values' && filter.negate);
+      const inner = group.filter((filter) => filter.kind !== 'exists' && !absent.includes(filter as never));
+      for (const filter of absent) out.push(`NOT (${this.semiJoin(path, [{ ...filter, negate: false }])})`);
+      if (inner.length === 0 && absent.length > 0 && !group.some((filter) => filter.kind === 'exists')) continue;
       const condition = this.semiJoin(path, inner.length > 0 ? inner : group.slice(0, 1));
       out.push(negated ? `NOT (${condition})` : condition);
     }
@@ -315,6 +325,11 @@ function measureSql(measure: Measure, builder: QueryBuilder, context: CompileCon
       return aggregateSql(measure, measure.column === undefined ? undefined : builder.column({ table: measure.table, column: measure.column }), context.dialect);
     case 'share': {
       const condition = builder.conditions(measure.condition).join(' AND ');
+      if (measure.weight !== undefined) {
+        // `what percentage of revenue came from …`: the part of the sum that meets the condition.
+        const weight = builder.column({ table: measure.weight.table, column: measure.weight.column });
+        return `SUM(CASE WHEN ${condition} THEN ${weight} ELSE 0 END) * 1.0 / SUM(${weight})`;
+      }
       return `AVG(CASE WHEN ${condition} THEN 1.0 ELSE 0.0 END)`;
     }
     case 'distribution':

@@ -55,6 +55,7 @@ const monthPattern = /\b(january|february|march|april|may|june|july|august|septe
 
 function prepare(text: string): string {
   return text
+    .replace(/\b(less than|more than|over|under|at least|at most|within|fewer than|longer than|shorter than) an? (year|month|week|day|quarter)\b/g, '$1 1 $2')
     .replace(monthPattern, (_match, month: string, year: string) => `${year}-${String(monthNames.indexOf(month.slice(0, 3)) + 1).padStart(2, '0')}`)
     .replace(/\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\b/g, (_match, which: string) => `q${['first', 'second', 'third', 'fourth'].indexOf(which) + 1 || which.charAt(0)}`)
     .replace(/\b(first|second)\s+half\s+(?:of\s+)?(\d{4})\b/g, (_match, which: string, year: string) => `${year}年${which === 'first' ? '上' : '下'}半年`)
@@ -243,6 +244,13 @@ class Reader {
     const slot = this.at(index);
     if (slot?.kind !== 'column') return undefined;
     if (slot.options.length === 1) return slot.options[0];
+    // `customer IDs in user_bills`: the table named right after says which.
+    for (const at of [this.next(index), this.next(this.next(index))]) {
+      const near = this.at(at);
+      if (near?.kind !== 'table') continue;
+      const named = slot.options.find((option) => near.options.includes(option.table));
+      if (named !== undefined) return named;
+    }
     const inPlay = slot.options.filter((option) => this.tables.has(option.table.name));
     if (inPlay.length === 1) return inPlay[0];
     const pool = inPlay.length > 0 ? inPlay : slot.options;
@@ -551,6 +559,16 @@ class Reader {
           this.use(index + 1, index + 2);
         }
         if (hasKeyword(this.slots[index + 1], 'unit_year')) this.use(index + 1);
+        // `from 2022 through 2025`, `2022年到2025年`: whole years from one to another.
+        const endYear = this.at(index + 2);
+        if (part.month === undefined && part.quarter === undefined && hasKeyword(this.slots[index + 1], 'range_to') && endYear?.kind === 'date' && endYear.month === undefined && endYear.quarter === undefined && endYear.year > slot.year) {
+          const from = calendarWindow(slot.year);
+          const to = calendarWindow(endYear.year);
+          this.windows.push({ from: from.from, to: to.to, label: `${from.from} – ${to.label.split(' – ')[1] ?? to.to}` });
+          this.use(index, index + 1, index + 2);
+          if (hasKeyword(this.slots[index + 3], 'unit_year')) this.use(index + 3);
+          continue;
+        }
         // `2026年8月到10月`, `2026年8月到2026年10月`: from one month to another.
         if (slot.month !== undefined && hasKeyword(this.slots[index + 1], 'range_to')) {
           const end = this.at(index + 2);
@@ -576,8 +594,8 @@ class Reader {
         }
         // `2025年上半年` / `下半年`: the first or second half of that year.
         const half = this.slots[index + 1]?.slot.text;
-        if (part.month === undefined && part.quarter === undefined && (half === '上半年' || half === '下半年' || half === 'h1' || half === 'h2')) {
-          const first = half === '上半年' || half === 'h1';
+        if (part.month === undefined && part.quarter === undefined && hasKeyword(this.slots[index + 1], 'half_year')) {
+          const first = half === '上半年' || half === 'h1' || half === 'first half';
           const start = calendarWindow(slot.year, { month: first ? 1 : 7 });
           this.windows.push({ from: start.from, ...shiftEnd(start.from, 6) });
           this.use(index, index + 1);
@@ -731,6 +749,9 @@ class Reader {
         if (unit === undefined || state.used) continue;
         const before = this.at(index - 1);
         const which = this.slots[index - 1]?.slot.text;
+        // `12-month bins`: a number and unit that size a bin are not ranked periods.
+        const sizesBin = [index + 1, index + 2, index - 2].some((at) => hasKeyword(this.slots[at], 'bin') || hasKeyword(this.slots[at], 'every'));
+        if (sizesBin) continue;
         if (before?.kind === 'number' && !this.isUsed(index - 1)) {
           this.limit = before.value;
           this.use(index - 1, index);
@@ -1214,10 +1235,13 @@ class Reader {
     if (hasKeyword(this.slots[at], 'have') && !this.isUsed(at)) {
       const before = this.previous(at);
       const negated = hasKeyword(this.slots[before], 'not') && !this.isUsed(before);
+      // `subscribe to neither X nor Y`: the negation after the verb.
+      const after = this.next(at);
+      if (!negated && hasKeyword(this.slots[after], 'not') && !this.isUsed(after) && after < index) return { indexes: [at, after], negated: true };
       return { indexes: negated ? [at, before] : [at], negated };
     }
     const notText = this.slots[at]?.slot.text ?? '';
-    if (hasKeyword(this.slots[at], 'not') && (['没有', '没', 'without', 'no', '未'].includes(notText) || notText.endsWith(' have') || notText.endsWith(' has'))) {
+    if (hasKeyword(this.slots[at], 'not') && (['没有', '没', 'without', 'no', '未', 'neither', 'nor', 'never', 'none of'].includes(notText) || notText.endsWith(' have') || notText.endsWith(' has'))) {
       return { indexes: [at], negated: true };
     }
     return undefined;
@@ -1507,8 +1531,16 @@ class Reader {
   private readDefaultMeasures(): void {
     // `增长了百分之多少`: with a growth rate asked, "what percent" is how the growth is read.
     if (this.change?.growthOnly === true) this.indexesWith('share').forEach((index) => this.use(index));
+    const explicit = this.measures.length > 0;
     for (const { index, ref } of this.columnsMentioned()) {
       if (!isMeasureColumn(ref.table, ref.column)) continue;
+      // Beside measures already asked for, a bare number column is only another measure when it is
+      // listed with them (`流失率和月费`); otherwise (`给出类型和金额`) it is not clear what to compute.
+      if (explicit) {
+        const joiner = this.previous(index);
+        const listed = hasKeyword(this.slots[joiner], 'and') && ['metric', 'column'].includes(this.at(this.previous(joiner))?.kind ?? '') && this.isUsed(this.previous(joiner)) && this.measuredOrMetric(this.previous(joiner));
+        if (!listed && this.indexesWith('share').length === 0) throw new Abstain(`"${this.at(index)?.text ?? ref.column.name}" is named beside the measure, but not what to compute with it`);
+      }
       this.use(index);
       this.measures.push({ kind: 'aggregate', fn: this.context.joins.isFactTable(ref.table) ? 'sum' : 'avg', table: ref.table, column: ref.column });
     }
@@ -1547,7 +1579,10 @@ class Reader {
    * the first is counted, the others are conditions of having (or not having) rows there.
    */
   private readExists(): void {
-    if (this.measures.some((measure) => !(measure.kind === 'aggregate' && (measure.fn === 'count' || measure.fn === 'count_distinct')))) return;
+    if (this.measures.some((measure) => !(measure.kind === 'aggregate' && (measure.fn === 'count' || measure.fn === 'count_distinct')))) {
+      this.readExistenceClauses();
+      return;
+    }
     const tables = this.slots.map((state, index) => ({ state, index })).filter(({ state }) => state.slot.kind === 'table' && !state.used);
     const counted = this.measures[0]?.kind === 'aggregate' ? this.measures[0].table : undefined;
     if (tables.length < (counted === undefined ? 2 : 1)) return;
@@ -1575,6 +1610,28 @@ class Reader {
       if (column === undefined) continue;
       this.use(other.index);
       this.filters.push({ kind: 'exists', table, column, negate });
+    }
+  }
+
+  /**
+   * Beside other measures, a table named as something had (`customers with at least one bill`,
+   * `有账单记录的客户`, `without bills`) is a condition of having rows there.
+   */
+  private readExistenceClauses(): void {
+    const base = this.context.joins.hubOf(this.context.schema.tables);
+    for (const [index, state] of this.slots.entries()) {
+      if (state.used || state.slot.kind !== 'table') continue;
+      const table = state.slot.options[0];
+      if (table === undefined || table === base || !this.context.joins.isFactTable(table)) continue;
+      const before = [this.previous(index), this.previous(this.previous(index))];
+      const had = before.some((at) => hasKeyword(this.slots[at], 'have')) || ['记录', '记录的'].includes(this.slots[index + 1]?.slot.text ?? '');
+      const negated = before.some((at) => hasKeyword(this.slots[at], 'not'));
+      if (!had && !negated) continue;
+      const edge = base === undefined ? undefined : this.context.joins.path(base, table)?.at(-1);
+      const column = edge === undefined ? undefined : table.columns.find((candidate) => candidate.name === edge.toColumns[0]);
+      if (column === undefined) continue;
+      for (const at of [index, ...before]) if (at >= 0 && (hasKeyword(this.slots[at], 'have') || hasKeyword(this.slots[at], 'not') || at === index)) this.use(at);
+      this.filters.push({ kind: 'exists', table, column, negate: negated });
     }
   }
 
@@ -1750,8 +1807,29 @@ class Reader {
     // `have both phone service and internet service`: conditions joined by `and` are one condition.
     const joined = conditions.filter((filter) => filter === chosen || this.joinedByAnd(positionOf(filter, this.slots, this.filterPositions), positionOf(chosen, this.slots, this.filterPositions)));
     for (const filter of joined) this.filters.splice(this.filters.indexOf(filter), 1);
-    const population = this.populationTable() ?? table ?? this.context.joins.finestOf([chosen.table, ...this.filters.map((filter) => filter.table), ...this.dimensions.map((dimension) => dimension.table)]) ?? chosen.table;
+    // `what percentage of revenue came from month-to-month customers`: a share of a sum, not of rows.
+    const summed = this.measures.findIndex((measure) => measure.kind === 'aggregate' && measure.fn === 'sum' && measure.column !== undefined);
+    const metricSum = this.measures.findIndex((measure) => measure.kind === 'metric' && /^\s*sum\s*\(\s*[\w"`]+\.[\w"`]+\s*\)\s*$/i.test(measure.metric.sql));
+    const weightAt = summed >= 0 ? summed : metricSum;
+    if (weightAt >= 0) {
+      const [weighted] = this.measures.splice(weightAt, 1);
+      const weight = weighted?.kind === 'aggregate' && weighted.column !== undefined ? { table: weighted.table, column: weighted.column } : weightOfMetric(weighted, this.context.schema);
+      if (weight !== undefined) return { kind: 'share', table: weight.table, condition: joined, weight };
+    }
+    const named = table !== undefined && !this.context.joins.isFactTable(table) ? table : undefined;
+    const population = this.populationTable() ?? named ?? this.firstEntity() ?? table ?? this.context.joins.finestOf([chosen.table, ...this.filters.map((filter) => filter.table), ...this.dimensions.map((dimension) => dimension.table)]) ?? chosen.table;
     return { kind: 'share', table: population, condition: joined };
+  }
+
+  /** A slot that became a measure: a metric, or a column an aggregate took. */
+  private measuredOrMetric(index: number): boolean {
+    return this.at(index)?.kind === 'metric' || this.measuredSlots.has(index);
+  }
+
+  /** The first table the question names, read or not (`Of the customers who …`): who a share is of. */
+  private firstEntity(): TableEntry | undefined {
+    for (const { slot } of this.slots) if (slot.kind === 'table' && slot.options.length > 0 && !this.context.joins.isFactTable(slot.options[0] as TableEntry)) return slot.options[0];
+    return undefined;
   }
 
   /** Two slots with only `and`, `have` and stop words between them. */
@@ -1973,6 +2051,15 @@ function sameUnitFamily(left: ColumnEntry, right: ColumnEntry): boolean {
   return family(left) === family(right);
 }
 
+/** The column a `SUM(table.column)` metric sums. */
+function weightOfMetric(measure: Measure | undefined, schema: Dictionary): ColumnRef | undefined {
+  if (measure?.kind !== 'metric') return undefined;
+  const match = /^\s*sum\s*\(\s*["`]?([\w ]+?)["`]?\.["`]?(\w+)["`]?\s*\)\s*$/i.exec(measure.metric.sql);
+  const table = schema.tables.find((candidate) => candidate.name.toLowerCase() === match?.[1]?.toLowerCase());
+  const column = table?.columns.find((candidate) => candidate.name.toLowerCase() === match?.[2]?.toLowerCase());
+  return table === undefined || column === undefined ? undefined : { table, column };
+}
+
 /** A measure whose groups add up to its total (a sum or a count), so that a group's part of it is meaningful. */
 function isAdditive(measure: Measure): boolean {
   // A distinct count of keys adds up across groups of the same entities (each key is in one group).
@@ -2027,7 +2114,7 @@ function monthsOf(window: Window): number {
 function isMeaningful(slot: Slot): boolean {
   if (slot.kind === 'unknown') return false;
   if (slot.kind !== 'keyword') return true;
-  const connective: Keyword[] = ['unit_money', 'distinct_values', 'sort', 'whether', 'have', 'how_much', 'or', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
+  const connective: Keyword[] = ['half_year', 'unit_money', 'distinct_values', 'sort', 'whether', 'have', 'how_much', 'or', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
   return !slot.keywords.every((keyword) => connective.includes(keyword));
 }
 

@@ -109,7 +109,7 @@ export function tokenize(matcher: Matcher, text: string): Token[] {
   let position = 0;
   while (position < text.length) {
     const char = text[position] ?? '';
-    if (char === ' ' || /[,.?!:;()\[\]'"]/.test(char)) {
+    if (char === ' ' || /[,.?!:;()\[\]'"—]/.test(char)) {
       flushUnknown(position);
       position++;
       continue;

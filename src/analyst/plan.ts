@@ -17,8 +17,8 @@ export type Measure =
   | { kind: 'metric'; metric: MetricEntry }
   /** An aggregate of a column, or of the table's rows (`count` without a column). */
   | { kind: 'aggregate'; fn: Aggregate; table: TableEntry; column?: ColumnEntry; percentile?: number }
-  /** The fraction of rows meeting `condition` (within each group when there are dimensions). */
-  | { kind: 'share'; table: TableEntry; condition: Filter[] }
+  /** The fraction of rows meeting `condition` (within each group), or of a column's sum (`weight`). */
+  | { kind: 'share'; table: TableEntry; condition: Filter[]; weight?: ColumnRef }
   /** Each group's share of all rows: count / total count. */
   | { kind: 'distribution'; table: TableEntry }
   /** Each group's part of an additive measure's total (revenue share by payment method). */
