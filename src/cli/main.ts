@@ -21,7 +21,8 @@ if (viaService) {
 if (process.exitCode === undefined) {
   const { runCli } = await import('./cli.js');
   const code = await runCli(argv);
-  if (viaService) await startAskService();
+  // Starting the service is a convenience: a home that cannot hold it (read-only) changes nothing.
+  if (viaService) await startAskService().catch(() => undefined);
   // Exit now rather than when background work (compilers, idle pools) winds down; output is flushed first.
   process.exitCode = code;
   if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
