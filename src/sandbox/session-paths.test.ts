@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -29,6 +29,14 @@ describe('folders the sandbox mounts', () => {
     const changed = mountableCopy(join(privateFolder, 'python'), home);
     assert.notEqual(changed, copy);
     assert.equal(readFileSync(join(changed, 'iquery_kernel', '__init__.py'), 'utf8'), 'VERSION = 22\n');
+    // A copy of another version unused for more than a week goes when a new one is staged; a recent one stays.
+    const weekAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+    utimesSync(copy, weekAgo, weekAgo);
+    writeFileSync(join(package_, '__init__.py'), 'VERSION = 333\n');
+    const third = mountableCopy(join(privateFolder, 'python'), home);
+    assert.equal(existsSync(copy), false, 'the stale copy is pruned');
+    assert.equal(existsSync(changed), true, 'the recent copy stays');
+    assert.equal(readFileSync(join(third, 'iquery_kernel', '__init__.py'), 'utf8'), 'VERSION = 333\n');
   });
 
   test('a reachable folder is mounted as it is', () => {

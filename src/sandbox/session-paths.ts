@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { iqueryHome } from '../config/home.js';
 
@@ -62,7 +62,12 @@ function openUp(path: string): void {
 export function mountableCopy(folder: string, home: string = iqueryHome()): string {
   if (process.getuid?.() !== 0 || reachableByOthers(folder)) return folder;
   const target = join(dirname(sessionsRoot(home)), 'runtime', `${basename(folder)}-${fingerprint(folder)}`);
-  if (existsSync(target)) return target;
+  if (existsSync(target)) {
+    // Marked as in use, so that pruning (below) keeps it.
+    const now = new Date();
+    utimesSync(target, now, now);
+    return target;
+  }
   const temporary = `${target}.${process.pid}.tmp`;
   rmSync(temporary, { recursive: true, force: true });
   mkdirSync(dirname(target), { recursive: true, mode: 0o711 });
@@ -74,5 +79,22 @@ export function mountableCopy(folder: string, home: string = iqueryHome()): stri
     // Another process staged the same content first.
     rmSync(temporary, { recursive: true, force: true });
   }
+  pruneStaleCopies(target, basename(folder));
   return target;
+}
+
+/** Copies staged for other versions and unused for a week go: each is a whole kernel package. */
+const staleCopyMs = 7 * 24 * 3600 * 1000;
+
+function pruneStaleCopies(keep: string, name: string): void {
+  const folder = dirname(keep);
+  for (const entry of readdirSync(folder)) {
+    const path = join(folder, entry);
+    if (path === keep || !entry.startsWith(`${name}-`) || entry.endsWith('.tmp')) continue;
+    try {
+      if (Date.now() - statSync(path).mtimeMs > staleCopyMs) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Another process pruned it first.
+    }
+  }
 }
