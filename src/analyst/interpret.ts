@@ -1725,7 +1725,9 @@ class Reader {
     if (pool.length === 0) pool = matches;
     if (money && pool.length > 1) {
       // `$90 a month`, `每月80元`: the money column paid monthly.
-      const monthly = [this.next(index), this.next(this.next(index))].some((at) => hasKeyword(this.slots[at], 'unit_month') || hasKeyword(this.slots[at], 'grain_month'));
+      // `$90 a month`, `每月80元`, or a payment verb (`paying more than 100 dollars`, `月付`): what is paid monthly.
+      const paying = [index - 1, index - 2, index - 3, index - 4].some((at) => /^(pay|pays|paying|paid|付|交|缴)/.test(this.slots[at]?.slot.text ?? ''));
+      const monthly = paying || [this.next(index), this.next(this.next(index))].some((at) => hasKeyword(this.slots[at], 'unit_month') || hasKeyword(this.slots[at], 'grain_month'));
       const named = pool.filter((ref) => /month/i.test(ref.column.name) || ref.column.synonyms.some((synonym) => /月|month/i.test(synonym)));
       if (monthly && named.length === 1) {
         for (const at of [this.next(index), this.next(this.next(index))]) if (hasKeyword(this.slots[at], 'unit_month') || hasKeyword(this.slots[at], 'grain_month')) this.use(at);
