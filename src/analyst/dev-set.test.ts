@@ -45,7 +45,7 @@ test('the development set: at least 90% correct, at most 1% wrong, half of it Ch
   assert.ok(report.planning.maxMs < 1000);
 });
 
-for (const name of ['dev2.yaml', 'dev3.yaml', 'dev4.yaml']) {
+for (const name of ['dev2.yaml', 'dev3.yaml', 'dev4.yaml', 'dev5.yaml']) {
   test(`${name}, written independently: at least 80% correct, at most 1% wrong`, async () => {
     const report = await runEval(questionSet(name), demo.analyst, demo.source);
     assert.ok(report.accuracy >= 0.8, `accuracy ${report.accuracy}`);

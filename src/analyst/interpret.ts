@@ -63,7 +63,7 @@ function prepare(text: string): string {
     .replace(/\bp(\d{1,2})\b/g, '$1 percentile')
     .replace(/(\d+)(?:st|nd|rd|th)\b/g, '$1')
     .replace(/(\d+)-(month|year|day|week|dollar|usd|wide)/g, '$1 $2')
-    .replace(/\$\s*(\d)/g, '$1');
+    .replace(/\$\s*(\d[\d.]*)/g, '$1 usd');
 }
 
 const metricTableCache = new WeakMap<MetricEntry, string[]>();
@@ -188,6 +188,7 @@ class Reader {
     this.readLeftoverDimensions();
     this.readDefaultMeasures();
     this.readOrdering();
+    this.readRankLimit();
     this.readRankLimit();
     this.checkDirections();
     this.readHaving();
@@ -767,6 +768,16 @@ class Reader {
     for (const index of this.indexesWith('group')) {
       let at = this.next(index);
       const target = this.at(at);
+      // `for each of the last 3 months`: the periods of the window, one by one.
+      if (hasKeyword(this.slots[at], 'last') && this.windows.length > 0) {
+        const unitAt = this.slots.findIndex((state, position) => position > at && position <= at + 3 && unitKeywords.some(([keyword]) => hasKeyword(state, keyword)));
+        const unit = unitAt < 0 ? undefined : unitKeywords.find(([keyword]) => hasKeyword(this.slots[unitAt], keyword))?.[1];
+        if (unit !== undefined) {
+          this.use(index);
+          this.addDimension({ ...this.temporalColumn(), grain: unit });
+          continue;
+        }
+      }
       // `paying by credit card`: `by` before a value is not a grouping.
       if (target?.kind === 'value' && this.slots[index]?.slot.text === 'by') {
         this.use(index);
@@ -1804,6 +1815,15 @@ class Reader {
       if (this.dimensions.length === 0) throw new Abstain('a share of what? Name a group or a condition, e.g. "女性用户占比"');
       return { kind: 'distribution', table: table ?? this.countTable() ?? (this.dimensions[0] as Dimension).table };
     }
+    // `在已流失的用户里，各合同类型分别占多大比例`: the one value names who is counted, not a condition.
+    const among = this.slots.findIndex((state) => hasKeyword(state, 'among'));
+    const chinese = this.slots.some((state) => hasHan(state.slot.text));
+    const isPopulation = (filter: Filter): boolean => {
+      if (among < 0) return false;
+      const at = positionOf(filter, this.slots, this.filterPositions);
+      return chinese ? at < among : at > among && (shareIndex < among || at < shareIndex);
+    };
+    if (this.dimensions.length > 0 && conditions.every(isPopulation)) return { kind: 'distribution', table: table ?? this.countTable() ?? (this.dimensions[0] as Dimension).table };
     // The condition is the last value named before the share word (Chinese), else the last one named.
     const chosen = pickCondition(conditions, this.slots, shareIndex, this.filterPositions);
     // `have both phone service and internet service`: conditions joined by `and` are one condition.
@@ -1886,6 +1906,12 @@ class Reader {
    * number left over is how many to show.
    */
   private readRankLimit(): void {
+    // `最低的两种…是哪两种`: the same count said again.
+    if (this.limit !== undefined) {
+      this.slots.forEach((state, index) => {
+        if (!state.used && state.slot.kind === 'number' && state.slot.value === this.limit) this.use(index);
+      });
+    }
     if (this.order === undefined || this.limit !== undefined || this.dimensions.length === 0) return;
     const left = this.slots.map((state, index) => ({ state, index })).filter(({ state }) => !state.used && state.slot.kind === 'number');
     const only = left[0];
@@ -1970,7 +1996,7 @@ class Reader {
       if (slot.kind !== 'keyword') return true;
       // `over all customers`, `up to last month`: a comparison word with no number near is a preposition.
       const comparisons: Keyword[] = ['gt', 'gte', 'lt', 'lte'];
-      const nearNumber = [index - 1, index + 1, index + 2].some((at) => this.at(at)?.kind === 'number');
+      const nearNumber = [index - 1, index + 1, index + 2, index + 3].some((at) => this.at(at)?.kind === 'number');
       if (slot.keywords.every((keyword) => comparisons.includes(keyword) || keyword === 'stop') && !nearNumber) return false;
       // `分别`, `各组`, `每档`, `top 3 X by Y`: a grouping word is redundant once there are groups or an order;
       // with none, it was left unread, and the answer would silently drop it.
@@ -2019,6 +2045,11 @@ class Reader {
 
   private finish(): Interpretation {
     this.checkTimeRelevance();
+    // `今年和去年同期各是多少，按年列出`: both periods' values side by side, grouped by period, is not a
+    // growth rate; rather than guess which, ask.
+    if (this.change !== undefined && !this.change.growthOnly && this.change.period.from !== '0001-01-01' && this.dimensions.some((dimension) => dimension.grain !== undefined)) {
+      throw new Abstain('a period against the same period before, grouped by period: say whether you want the growth rate or each period\'s value');
+    }
     const plan: Plan = {
       intent: 'aggregate',
       measures: this.measures,

@@ -95,7 +95,7 @@ function words(keyword: Keyword, surfaces: string): [Keyword, string[]] {
 }
 
 const table: [Keyword, string[]][] = [
-  words('group', '按|按照|根据|各|各个|每个|每种|每类|每一个|不同|分别|分|对于每个|by|per|for each|each|across each|across all|group by|grouped by|broken down by|breakdown by|split by|for every|拆分|拆开|分拆|展开|展开看|细分|分开|分开看|交叉|组合|组合下|各组|每组|每档|分组统计|broken out by|split out by|combination of|each combination of|for every combination of|per combination of|cross|crossed with'),
+  words('group', '拆一下|拆开看|拆分一下|拆|one row per|one row for each|每个一行|combination|combinations|combo|combos|按|按照|根据|各|各个|每个|每种|每类|每一个|不同|分别|分|对于每个|by|per|for each|each|across each|across all|group by|grouped by|broken down by|breakdown by|split by|for every|拆分|拆开|分拆|展开|展开看|细分|分开|分开看|交叉|组合|组合下|各组|每组|每档|分组统计|broken out by|split out by|combination of|each combination of|for every combination of|per combination of|cross|crossed with'),
   words('avg', '平均|平均值|均值|平均的|average|avg|mean'),
   words('sum', '加起来|加在一起|总和|合计|总计|总额|累计|之和|加总|add up|adds up|added up|summed|sum|total|sum of|in total|combined'),
   words('min', '最小|最小值|最少的|minimum|min|smallest|最便宜|最早|earliest|cheapest|lowest value'),
@@ -113,7 +113,7 @@ const table: [Keyword, string[]][] = [
   words('or', '或|或者|或是|or|either'),
   words('difference', '多几|少几|多几个|少几个|多出|高出|低出|多多少|高多少|少多少|低多少|差多少|相差|差距|差额|差异|difference|differences|how much more|how much higher|how much lower|how much less|how many more|how many fewer|gap between'),
   words('whether', '是否|有无|有没有|是不是|whether|whether or not|if they'),
-  words('growth', '增长|增长率|增速|涨幅|增幅|growth|growth rate|increase|rate of change'),
+  words('growth', 'grow|grew|grown|rise|rose|增长|增长率|增速|涨幅|增幅|growth|growth rate|increase|rate of change'),
   words('distinct', '多少种|几种|多少个不同|不同的|去重|唯一|distinct|unique|different'),
   words('share', '占比|比例|比重|百分比|份额|占多少|所占比例|占|比率|percentage|percent of|share|proportion|fraction|what percent|what percentage|ratio|% of|百分之多少|占总|占全部|占所有|percent|percentage of all'),
   words('gt', '超过|大于|高于|多于|以上|超出|>|above|over|more than|greater than|higher than|exceeds|exceeding|exceed|larger than|bigger than|longer than'),
@@ -122,7 +122,7 @@ const table: [Keyword, string[]][] = [
   words('lte', '及以下|或以下|不超过|不高于|至多|最多不超过|小于等于|<=|at most|no more than|or less|up to'),
   words('eq', '等于|为|=|equal to|equals|exactly'),
   words('between', '介于|之间|在|between|from'),
-  words('and', '和|与|及|以及|跟|but|and|&|并且|而且|同时|又|both|as well as|plus'),
+  words('and', '+|和|与|及|以及|跟|but|and|&|并且|而且|同时|又|both|as well as|plus'),
   words('range_to', '到|至|~|-|to|through'),
   words('null', '为空|是空|空值|缺失|没有填|未填|is null|are null|null|missing|empty|blank'),
   words('not_null', '不为空|非空|不是空|有值|已填|not null|is not null|not missing|non-null|non null|not empty'),
@@ -155,7 +155,7 @@ const table: [Keyword, string[]][] = [
   words('mom', '比上月|较上月|比上个月|over the previous month|vs the prior month|versus the previous month|环比|环比增长|month over month|month-over-month|mom|vs last month|compared to last month'),
   words('unit_day', '天|日|day|days'),
   words('unit_week', '周|星期|个星期|week|weeks'),
-  words('unit_month', '个月|月|month|months'),
+  words('unit_month', '月份|个月|月|month|months'),
   words('unit_quarter', '个季度|季度|季|quarter|quarters'),
   words('unit_year', '年|岁|year|years'),
   words('year_suffix', '年'),
@@ -180,6 +180,7 @@ const table: [Keyword, string[]][] = [
   words('including', '包括|在内|包括在内|including|inclusive of|as well as those'),
   words('stop', 'sent|send|came|come|comes|came in|came from|comes from|brought|brought in|bring|bring in|brings|everyone|everybody|anyone|ends|end|both ends|both ends included|included|inclusive|filled|filled in|populated|present|once|more than once|rate|rates|ended up|ever|still|match|matches|even though|even|though|although|went out|go out|goes out|very first|sample|since|plan|plans|counting|automatic|automatically|phone lines|lines|—|and so on|etc|split|paid'),
   words('not', 'never|neither|nor|none of|none'),
+  words('stop', '到目前为止|为止|迄今|截至目前|截至今天|缴费|付费的'),
   words('half_year', '上半年|下半年|h1|h2|first half|second half'),
   words(
     'stop',
