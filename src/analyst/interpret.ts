@@ -649,14 +649,20 @@ class Reader {
         }
       }
     }
+    // `过去3个月（2026年8月到10月）`: the same period said twice is one.
+    for (let index = this.windows.length - 1; index > 0; index--) {
+      const window = this.windows[index] as Window;
+      if (this.windows.slice(0, index).some((other) => other.from === window.from && other.to === window.to)) this.windows.splice(index, 1);
+    }
     const yoy = this.indexesWith('yoy');
     const mom = this.indexesWith('mom');
     // `2025年的总收入比2024年增长了多少`: growth between two named periods is a change too.
     const twoPeriodGrowth = yoy.length === 0 && mom.length === 0 && this.windows.length === 2 && this.indexesWith('growth').length > 0;
     if (yoy.length > 0 || mom.length > 0 || twoPeriodGrowth) {
       const column = this.temporalColumn();
-      // Two periods named (`Q3 2026 … Q3 2025`): the later against the earlier.
+      // Two periods named (`Q3 2026 … Q3 2025`): the later against the earlier. More is not a comparison of two.
       const named = [...this.windows].sort((left, right) => left.from.localeCompare(right.from));
+      if (named.length > 2) throw new Abstain('more than two periods for a change from one period to another; name the period and the one to compare with');
       const explicitPrevious = named.length === 2 && named[0]?.from !== named[1]?.from ? named[0] : undefined;
       if (named.length === 2) this.windows.length = 0;
       // `每年的收入以及同比增长率`: with a grain and no period named, every period against the one a year before.
@@ -669,7 +675,8 @@ class Reader {
       const withValue =
         growthAt >= 0 &&
         this.slots.some((state, at) => {
-          if (at >= growthAt || !hasKeyword(state, 'and') || !['以及', '及', '和', 'and', 'as well as', 'plus', '同时'].includes(state.slot.text)) return false;
+          const connector = hasKeyword(state, 'and') || hasKeyword(state, 'also') || ['并', '并且', '还有', 'along with', 'together with', 'with'].includes(state.slot.text);
+          if (at >= growthAt || !connector) return false;
           // `和2025年相比`: 和 before a period is "compared with", not "the value and its growth".
           const after = this.at(this.next(at));
           if (after?.kind === 'date' || (after?.kind === 'keyword' && (after.keywords.includes('previous') || after.keywords.includes('last') || after.keywords.includes('this')))) return false;
@@ -678,11 +685,6 @@ class Reader {
         });
       this.change = { kind: mom.length > 0 ? 'mom' : 'yoy', column, period, previous: shiftWindow(period, months), growthOnly: growth.length > 0, ...(withValue ? { withCurrent: true } : {}) };
       this.use(...yoy, ...mom, ...growth);
-    }
-    // `过去3个月（2026年8月到10月）`: the same period said twice is one.
-    for (let index = this.windows.length - 1; index > 0; index--) {
-      const window = this.windows[index] as Window;
-      if (this.windows.slice(0, index).some((other) => other.from === window.from && other.to === window.to)) this.windows.splice(index, 1);
     }
     if (this.windows.length > 1) {
       // `2025年和2026年的逾期率`: the periods side by side, grouped at their own grain.
@@ -1437,7 +1439,8 @@ class Reader {
         let column = this.aggregateTarget(index) ?? this.aggregateTarget(index, true);
         if (column === undefined) {
           // `平均在网多少个月`, `on average, how many months`: the column measured in that unit.
-          const unitAt = this.slots.findIndex((state, at) => !state.used && unitKeywords.some(([keyword]) => hasKeyword(state, keyword)) && this.columnByUnit(at) !== undefined);
+          // `平均在网多少个月`, `how many months on average`: a unit asked for by `how many`, not one merely named.
+          const unitAt = this.slots.findIndex((state, at) => !state.used && unitKeywords.some(([keyword]) => hasKeyword(state, keyword)) && hasKeyword(this.slots[this.previous(at)], 'count') && this.columnByUnit(at) !== undefined);
           const ref = unitAt >= 0 ? this.columnByUnit(unitAt) : undefined;
           if (ref !== undefined) {
             column = { index: unitAt, ref };
@@ -2147,7 +2150,7 @@ function monthsOf(window: Window): number {
 function isMeaningful(slot: Slot): boolean {
   if (slot.kind === 'unknown') return false;
   if (slot.kind !== 'keyword') return true;
-  const connective: Keyword[] = ['half_year', 'unit_money', 'distinct_values', 'sort', 'whether', 'have', 'how_much', 'or', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'top', 'bottom', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
+  const connective: Keyword[] = ['half_year', 'unit_money', 'distinct_values', 'sort', 'whether', 'have', 'how_much', 'or', 'and', 'among', 'stop', 'also', 'only', 'replace', 'eq', 'between', 'range_to', 'not', 'every', 'bin', 'percent_sign', 'columns', 'this', 'last', 'previous', 'unit_day', 'unit_week', 'unit_month', 'unit_quarter', 'unit_year', 'year_suffix', 'month_suffix', 'rows', 'describe', 'distinct', 'count', 'compare'];
   return !slot.keywords.every((keyword) => connective.includes(keyword));
 }
 

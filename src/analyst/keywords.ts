@@ -95,7 +95,7 @@ function words(keyword: Keyword, surfaces: string): [Keyword, string[]] {
 }
 
 const table: [Keyword, string[]][] = [
-  words('group', '拆一下|拆开看|拆分一下|拆|one row per|one row for each|每个一行|combination|combinations|combo|combos|按|按照|根据|各|各个|每个|每种|每类|每一个|不同|分别|分|对于每个|by|per|for each|each|across each|across all|group by|grouped by|broken down by|breakdown by|split by|for every|拆分|拆开|分拆|展开|展开看|细分|分开|分开看|交叉|组合|组合下|各组|每组|每档|分组统计|broken out by|split out by|combination of|each combination of|for every combination of|per combination of|cross|crossed with'),
+  words('group', '拆一下|拆开看|拆分一下|拆|one row per|one row for each|每个一行|combination|combinations|combo|combos|按|按照|根据|各|各个|每个|每种|每类|每一个|不同|分别|分|对于每个|by|per|for each|each|across each|group by|grouped by|broken down by|breakdown by|split by|for every|拆分|拆开|分拆|展开|展开看|细分|分开|分开看|交叉|组合|组合下|各组|每组|每档|分组统计|broken out by|split out by|combination of|each combination of|for every combination of|per combination of|cross|crossed with'),
   words('avg', '平均|平均值|均值|平均的|average|avg|mean'),
   words('sum', '加起来|加在一起|总和|合计|总计|总额|累计|之和|加总|add up|adds up|added up|summed|sum|total|sum of|in total|combined'),
   words('min', '最小|最小值|最少的|minimum|min|smallest|最便宜|最早|earliest|cheapest|lowest value'),
@@ -174,11 +174,11 @@ const table: [Keyword, string[]][] = [
   words('percent_sign', '%|percent|pct'),
   words('rows', '明细|记录|列表|清单|列出|列举|罗列|rows|records|list|list all|list every|show all|show me the|名单|ids|id list|list their'),
   // More function words, added as questions showed them.
-  words('stop', '水平|老板|能|拉|拉一下|多高|有多高|多大|有多大|全年|整年|两端|含两端|包括两端|简单|简单介绍|类型|种类|类别|检查|检查一下|行数据|数据行|还|仍|仍然|范围|上网|这批|那批|批|历史|新|新用户|起来|组合起来'),
+  words('stop', '水平|老板|能|拉|拉一下|多高|有多高|多大|有多大|全年|整年|两端|含两端|包括两端|简单|简单介绍|类型|种类|类别|检查|检查一下|行数据|数据行|还|仍|仍然|范围|上网|这批|那批|批|历史|起来|组合起来'),
   words('not', '从来没有|从未|从没'),
   words('share', '几成|占几成'),
   words('including', '包括|在内|包括在内|including|inclusive of|as well as those'),
-  words('stop', 'sent|send|came|come|comes|came in|came from|comes from|brought|brought in|bring|bring in|brings|everyone|everybody|anyone|ends|end|both ends|both ends included|included|inclusive|filled|filled in|populated|present|once|more than once|rate|rates|ended up|ever|still|match|matches|even though|even|though|although|went out|go out|goes out|very first|sample|since|plan|plans|counting|automatic|automatically|phone lines|lines|—|and so on|etc|split|paid'),
+  words('stop', 'sent|send|came|come|comes|came in|came from|comes from|brought|brought in|bring|bring in|brings|everyone|everybody|anyone|ends|end|both ends|both ends included|included|inclusive|filled|filled in|populated|present|once|more than once|rate|rates|ended up|ever|still|match|matches|even though|even|though|although|went out|go out|goes out|sample|since|plan|plans|counting|automatic|automatically|phone lines|lines|—|and so on|etc|split|paid'),
   words('not', 'never|neither|nor|none of|none'),
   words('stop', '到目前为止|为止|迄今|截至目前|截至今天|缴费|付费的'),
   words('half_year', '上半年|下半年|h1|h2|first half|second half'),
