@@ -15,7 +15,7 @@ export const errorCodes = [
   'query_failed',
   /** A query ran past its time limit and was stopped. */
   'query_timeout',
-  /** The caller cancelled a query. */
+  /** The caller cancelled a query or a model call. */
   'query_cancelled',
   /** The database could not be reached or refused the login. */
   'connection_failed',
@@ -23,6 +23,22 @@ export const errorCodes = [
   'dictionary_invalid',
   /** The config file under IQUERY_HOME is malformed. */
   'config_invalid',
+  /** No language model is configured, or its model name or API key is missing. */
+  'llm_not_configured',
+  /** The model server refused the API key (401 or 403). */
+  'llm_auth',
+  /** The model server does not know the model (404, or a "model does not exist" message). */
+  'llm_model_not_found',
+  /** The model server kept answering 429 until the retries ran out, or the account has no quota. */
+  'llm_rate_limited',
+  /** The model server did not answer, or stopped streaming, within the time limit. */
+  'llm_timeout',
+  /** The conversation is longer than the model's context window. */
+  'llm_context_overflow',
+  /** The model server could not be reached: connection refused, unknown host, connection reset. */
+  'llm_unreachable',
+  /** The model server failed (5xx after the retries), sent a reply that cannot be read, or refused the request. */
+  'llm_failed',
   /** A bug or an environment failure inside iquery. */
   'internal',
 ] as const;
