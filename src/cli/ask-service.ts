@@ -64,7 +64,22 @@ function newestFile(folder: string): number {
 
 export function serviceEnabled(argv: readonly string[]): boolean {
   // Standard input cannot be forwarded (`--batch -`), and the switch turns the service off.
-  return process.env['IQUERY_ASK_SERVICE'] !== '0' && !argv.includes('-') && process.platform !== 'win32';
+  if (process.env['IQUERY_ASK_SERVICE'] === '0' || argv.includes('-') || process.platform === 'win32') return false;
+  // The service answers for the offline analyst only: the agent prompts, streams and holds a sandbox.
+  return argv.includes('--offline') || !modelMayBeConfigured(argv);
+}
+
+/**
+ * Whether a model may be configured (a flag, the environment, or an `llm:` section in the config
+ * file). Cheap on purpose: it runs before anything is loaded; the real resolution comes later.
+ */
+function modelMayBeConfigured(argv: readonly string[]): boolean {
+  if (argv.some((argument) => argument.startsWith('--llm-') || argument === '--approve' || argument === '--reject')) return true;
+  if (['IQUERY_LLM_BASE_URL', 'IQUERY_LLM_PROVIDER', 'IQUERY_LLM_MODEL'].some((name) => (process.env[name] ?? '') !== '')) return true;
+  const config = join(iqueryHome(), 'config.yaml');
+  if (!existsSync(config)) return false;
+  // A top-level `llm:` key (YAML keys start a line); any doubt goes the slow, sure way.
+  return readFileSync(config, 'utf8').split(/\r?\n/).some((line) => line.startsWith('llm:') || line.startsWith('"llm"') || line.startsWith('{'));
 }
 
 function forwardedEnvironment(): Record<string, string> {

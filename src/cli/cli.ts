@@ -15,6 +15,8 @@ const commandModules: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['connections'], load: async () => (await import('./commands/connections-commands.js')).registerConnectionCommands },
   { names: ['ask'], load: async () => (await import('./commands/ask-command.js')).registerAskCommand },
   { names: ['eval'], load: async () => (await import('./commands/eval-command.js')).registerEvalCommand },
+  { names: ['chat'], load: async () => (await import('./commands/chat-command.js')).registerChatCommand },
+  { names: ['memory'], load: async () => (await import('./commands/memory-commands.js')).registerMemoryCommands },
 ];
 
 /** The command word in argv: the first argument that is not a global option or its value. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { AskResult, OfflineAnalyst } from '../../analyst/analyst.js';
 import { contextOf, loadConversation, recordTurn, saveConversation, type Conversation } from '../../analyst/conversations.js';
-import { openAnalyst } from '../../analyst/open-analyst.js';
+import { dictionaryFor, openAnalyst } from '../../analyst/open-analyst.js';
 import { iqueryHome } from '../../config/home.js';
 import { demoDatabasePath } from '../../demo/demo-paths.js';
 import { IqueryError, exitCodeFor } from '../../errors.js';
@@ -11,14 +11,20 @@ import { printJson, printLine, printNote, type GlobalOptions } from '../output.j
 import { formatCell, renderTable } from '../render-table.js';
 import { numberFlag } from '../number-flag.js';
 import { existsSync } from 'node:fs';
-import type { SqlValue } from '../../sources/source.js';
+import type { DataSource, SqlValue } from '../../sources/source.js';
+import type { Dictionary } from '../../dictionary/dictionary.js';
+import type { AgentResult } from '../../agent/agent.js';
+import type { LlmSettings } from '../../llm/llm-settings.js';
+import { agentChoices, chosenModel, eventPrinter, openAgent, printAgentResult, sessionNameFor, type AgentFlags } from '../agent-runner.js';
 
-interface AskOptions {
+interface AskOptions extends AgentFlags {
   offline?: boolean;
   session?: string;
   batch?: string;
   today?: string;
   maxRows: number;
+  approve?: boolean;
+  reject?: boolean;
 }
 
 function checkToday(today: string | undefined): void {
@@ -71,28 +77,125 @@ async function answer(analyst: OfflineAnalyst, question: string, conversation: C
   return result;
 }
 
+/** Exit code of an agent result: errors by their code (1 for what the user can fix, 2 for internal). */
+function agentExitCode(result: AgentResult): number {
+  if (result.status !== 'error') return 0;
+  return result.error?.code === 'internal' ? 2 : 1;
+}
+
+/**
+ * Asks the agent. When the model cannot be reached before anything ran, the offline analyst answers
+ * instead and the result says so (`analyst: "offline"`, `fallback`).
+ */
+async function askAgent(
+  source: DataSource,
+  dictionary: Dictionary,
+  settings: LlmSettings,
+  questions: readonly string[],
+  options: GlobalOptions,
+  commandOptions: AskOptions,
+  offline: () => Promise<OfflineAnalyst>,
+): Promise<number> {
+  const choices = agentChoices(commandOptions);
+  let worst = 0;
+  const resuming = commandOptions.approve === true || commandOptions.reject === true;
+  const runs = resuming ? [undefined] : questions;
+  for (const [index, question] of runs.entries()) {
+    const session = sessionNameFor(commandOptions.session);
+    const printer = options.json ? undefined : eventPrinter(choices.mode, { streamText: false });
+    const { agent, approver } = await openAgent(source, dictionary, settings, {
+      flags: commandOptions,
+      session,
+      json: options.json,
+      ...(commandOptions.today === undefined ? {} : { today: commandOptions.today }),
+      ...(printer === undefined ? {} : { onEvent: printer }),
+    });
+    const interrupt = new AbortController();
+    const onSignal = (): void => interrupt.abort();
+    process.once('SIGINT', onSignal);
+    let result: AgentResult;
+    try {
+      result = question === undefined
+        ? await agent.resume(commandOptions.reject === true ? { action: 'reject' } : { action: 'run' }, interrupt.signal)
+        : await agent.ask(question, interrupt.signal);
+    } finally {
+      process.off('SIGINT', onSignal);
+      approver?.close();
+      await agent.close();
+    }
+    const unreachable = result.status === 'error' && result.error?.code === 'llm_unreachable' && result.steps.length === 0;
+    if (unreachable && question !== undefined) {
+      // The model is down: the offline analyst answers, and says it did.
+      const fallback = await (await offline()).ask(question, { maxRows: commandOptions.maxRows });
+      const reason = result.error?.message ?? 'the model could not be reached';
+      if (options.json) printJson({ ...fallback, fallback: { from: result.model, reason } });
+      else {
+        printNote(`(the model could not be reached: ${reason}; the offline analyst answered instead)`);
+        printForPerson(fallback);
+      }
+      if (fallback.status === 'error') worst = Math.max(worst, 1);
+      continue;
+    }
+    if (options.json) printJson(result);
+    else {
+      if (runs.length > 1) printLine(`${index === 0 ? '' : '\n'}■ ${question ?? ''}`);
+      printAgentResult(result, { answerStreamed: false });
+    }
+    worst = Math.max(worst, agentExitCode(result));
+  }
+  return worst;
+}
+
 export function registerAskCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('ask')
-    .description('Answer a question about the data, in Chinese or English (offline analyst: no model needed)')
+    .description('Answer a question about the data, in Chinese or English: with a model when one is configured, else with the offline analyst')
     .argument('[question...]', 'the question')
-    .option('--offline', 'use the offline analyst (the only one until a model is configured)')
+    .option('--offline', 'use the offline analyst even when a model is configured')
     .option('--session <name>', 'continue a named conversation, for follow-up questions')
     .option('--batch <file>', 'answer one question per line of a file (- for standard input)')
     .option('--today <date>', 'the date relative time counts from (YYYY-MM-DD; default today)')
     .option('--max-rows <n>', 'most rows in a result', numberFlag('--max-rows', 'positive whole number'), 1000)
+    .option('--llm-provider <name>', 'a model preset: openai, deepseek, qwen, glm, kimi, ollama, vllm, llamacpp')
+    .option('--llm-base-url <url>', 'an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1')
+    .option('--llm-api-key <key>', 'the API key (better: IQUERY_LLM_API_KEY)')
+    .option('--llm-model <name>', 'the model name')
+    .option('-y, --yes', 'run the model\'s SQL and Python without asking')
+    .option('--approval <policy>', 'ask (default), auto-sql (guarded SQL runs, Python asks) or yes')
+    .option('--mode <mode>', 'normal (default), expert (review the plan first) or developer (every prompt and response)')
+    .option('--schema-only', 'send the model no data values: only the schema and aggregates you approve')
+    .option('--approve', 'run the code (or accept the plan) the session is waiting on, and go on')
+    .option('--reject', 'skip the code (or plan) the session is waiting on, and go on')
+    .option('--max-steps <n>', 'model calls per question at most (default 12)', numberFlag('--max-steps', 'positive whole number'))
+    .option('--no-sandbox', 'run Python WITHOUT isolation (a warning is printed every time)')
     .action(async (words: string[], commandOptions: AskOptions) => {
       const options = globals();
       checkToday(commandOptions.today);
+      const resuming = commandOptions.approve === true || commandOptions.reject === true;
+      if (commandOptions.approve === true && commandOptions.reject === true) throw new IqueryError('usage', 'Give --approve or --reject, not both.');
+      if (resuming && commandOptions.session === undefined) throw new IqueryError('usage', `--${commandOptions.approve === true ? 'approve' : 'reject'} needs --session NAME: the session that waits.`, { hint: 'The JSON of the paused question names it in "session".' });
+      if (resuming && words.length > 0) throw new IqueryError('usage', 'Give either a question or --approve/--reject, not both.');
       const questions = commandOptions.batch !== undefined ? readBatch(commandOptions.batch) : [words.join(' ').trim()];
       if (commandOptions.batch !== undefined && words.length > 0) throw new IqueryError('usage', 'Give either a question or --batch, not both.');
-      if (questions.length === 0 || questions[0] === '') throw new IqueryError('usage', 'No question given.', { hint: 'iquery ask "各合同类型的流失率" (or --batch FILE).' });
+      if (!resuming && (questions.length === 0 || questions[0] === '')) throw new IqueryError('usage', 'No question given.', { hint: 'iquery ask "各合同类型的流失率" (or --batch FILE).' });
+      const model = commandOptions.offline === true ? undefined : chosenModel(commandOptions);
+      if (resuming && model === undefined) throw new IqueryError('usage', 'Only the agent waits for approval, and no model is configured.', { hint: 'Give the same --llm-* settings (or environment) as the question that paused.' });
       const home = iqueryHome();
       const dataPath = options.data ?? (existsSync(demoDatabasePath(home)) ? demoDatabasePath(home) : undefined);
       await withData(options, async (source) => {
-        const { analyst, origin } = await openAnalyst(source, {
+        const dictionaryOptions = {
           ...(options.dict === undefined ? {} : { dictPath: options.dict }),
           ...(dataPath === undefined ? {} : { dataPath }),
+        };
+        if (model !== undefined) {
+          const { dictionary } = await dictionaryFor(source, dictionaryOptions);
+          const offline = async (): Promise<OfflineAnalyst> => (await openAnalyst(source, { ...dictionaryOptions, ...(commandOptions.today === undefined ? {} : { today: commandOptions.today }) })).analyst;
+          const code = await askAgent(source, dictionary, model, questions, options, commandOptions, offline);
+          if (code > 0) process.exitCode = code;
+          return;
+        }
+        const { analyst, origin } = await openAnalyst(source, {
+          ...dictionaryOptions,
           ...(commandOptions.today === undefined ? {} : { today: commandOptions.today }),
         });
         if (!options.json && origin === 'drafted') printNote('(no dictionary given: using one drafted from the data; pass --dict for better answers)');
@@ -109,6 +212,7 @@ export function registerAskCommand(program: Command, globals: () => GlobalOption
             printForPerson(result);
           }
         }
+        if (!options.json && commandOptions.offline !== true) printNote('(answered by the offline analyst: no model is configured; see `iquery ask --help` for --llm-provider)');
         if (worst > 0) process.exitCode = worst;
       });
     });

@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { existsSync } from 'node:fs';
+import type { Agent } from '../../agent/agent.js';
+import { dictionaryFor, openAnalyst } from '../../analyst/open-analyst.js';
+import { iqueryHome } from '../../config/home.js';
+import { demoDatabasePath } from '../../demo/demo-paths.js';
+import { IqueryError, messageOf } from '../../errors.js';
+import { agentChoices, chosenModel, eventPrinter, printAgentResult, sessionNameFor, type AgentFlags } from '../agent-runner.js';
+import { withData } from '../open-data.js';
+import { printLine, printNote, type GlobalOptions } from '../output.js';
+import { formatCell, renderTable } from '../render-table.js';
+import { numberFlag } from '../number-flag.js';
+
+interface ChatOptions extends AgentFlags {
+  session?: string;
+}
+
+const help = `Ask a question in Chinese or English. Commands:
+  /tables   list the tables
+  /reset    start a new conversation
+  /help     this help
+  /exit     leave (Ctrl-D works too)
+Ctrl-C stops the running step, not the chat.`;
+
+/**
+ * `iquery chat`: questions at a prompt, answered by the agent with approvals at the terminal, or by
+ * the offline analyst when no model is configured. Ctrl-C stops the running step, not the chat.
+ */
+export function registerChatCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('chat')
+    .description('Talk with iquery at the terminal: the agent when a model is configured, else the offline analyst')
+    .option('--session <name>', 'continue a named conversation')
+    .option('--llm-provider <name>', 'a model preset: openai, deepseek, qwen, glm, kimi, ollama, vllm, llamacpp')
+    .option('--llm-base-url <url>', 'an OpenAI-compatible server')
+    .option('--llm-api-key <key>', 'the API key (better: IQUERY_LLM_API_KEY)')
+    .option('--llm-model <name>', 'the model name')
+    .option('-y, --yes', 'run the model\'s SQL and Python without asking')
+    .option('--approval <policy>', 'ask (default), auto-sql or yes')
+    .option('--mode <mode>', 'normal (default), expert or developer')
+    .option('--schema-only', 'send the model no data values')
+    .option('--max-steps <n>', 'model calls per question at most (default 12)', numberFlag('--max-steps', 'positive whole number'))
+    .option('--no-sandbox', 'run Python WITHOUT isolation (a warning is printed every time)')
+    .action(async (commandOptions: ChatOptions) => {
+      const options = globals();
+      if (options.json) throw new IqueryError('usage', 'chat is for people; use `iquery ask --json` for machines.');
+      const model = chosenModel(commandOptions);
+      const home = iqueryHome();
+      const dataPath = options.data ?? (existsSync(demoDatabasePath(home)) ? demoDatabasePath(home) : undefined);
+      await withData(options, async (source) => {
+        const dictionaryOptions = { ...(options.dict === undefined ? {} : { dictPath: options.dict }), ...(dataPath === undefined ? {} : { dataPath }) };
+        const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
+        let session = sessionNameFor(commandOptions.session);
+        let agent: Agent | undefined;
+        let running: AbortController | undefined;
+        prompt.on('SIGINT', () => {
+          if (running !== undefined) running.abort();
+          else prompt.close();
+        });
+        const offline = model === undefined ? (await openAnalyst(source, dictionaryOptions)).analyst : undefined;
+        const openAgentOnce = async (): Promise<Agent> => {
+          if (agent !== undefined) return agent;
+          const [{ Agent }, { createLanguageModel }, { TerminalApprover }] = await Promise.all([import('../../agent/agent.js'), import('../../llm/openai-compatible.js'), import('../terminal-approver.js')]);
+          if (model === undefined) throw new IqueryError('internal', 'no model');
+          const choices = agentChoices(commandOptions);
+          const { dictionary } = await dictionaryFor(source, dictionaryOptions);
+          agent = await Agent.open({
+            model: createLanguageModel(model),
+            source,
+            dictionary,
+            home,
+            sessionName: session,
+            mode: choices.mode,
+            policy: choices.policy,
+            sendValues: choices.sendValues,
+            sandbox: commandOptions.sandbox,
+            approver: new TerminalApprover(prompt),
+            onEvent: eventPrinter(choices.mode, { streamText: true }),
+            ...(commandOptions.maxSteps === undefined ? {} : { maxSteps: commandOptions.maxSteps }),
+          });
+          return agent;
+        };
+        printNote(model === undefined ? '(offline analyst: no model is configured)' : `(session ${session}; /help for commands)`);
+        try {
+          for (;;) {
+            let line: string;
+            try {
+              line = (await prompt.question('iquery> ')).trim();
+            } catch {
+              break;
+            }
+            if (line === '') continue;
+            if (line === '/exit' || line === '/quit') break;
+            if (line === '/help') {
+              printLine(help);
+              continue;
+            }
+            if (line === '/tables') {
+              const tables = await source.listTables();
+              printLine(renderTable(['table', 'rows', 'columns'], tables.map((table) => [table.name, String(table.rowCount), String(table.columns.length)])));
+              continue;
+            }
+            if (line === '/reset') {
+              await agent?.close();
+              agent = undefined;
+              session = sessionNameFor(undefined);
+              printNote(`(new conversation: session ${session})`);
+              continue;
+            }
+            if (line.startsWith('/')) {
+              printNote(`Unknown command ${line.split(' ')[0]}; /help lists them.`);
+              continue;
+            }
+            running = new AbortController();
+            try {
+              if (offline !== undefined) {
+                const result = await offline.ask(line, {});
+                printLine(result.answer);
+                if (result.status === 'answered' && result.columns.length > 0) printLine(renderTable(result.columns, result.rows.slice(0, 20).map((row) => row.map(formatCell))));
+              } else {
+                const result = await (await openAgentOnce()).ask(line, running.signal);
+                printAgentResult(result, { answerStreamed: true });
+              }
+            } catch (error) {
+              printNote(`error: ${messageOf(error)}`);
+            } finally {
+              running = undefined;
+            }
+          }
+        } finally {
+          prompt.close();
+          await agent?.close();
+        }
+      });
+    });
+}
