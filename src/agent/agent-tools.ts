@@ -166,6 +166,11 @@ export interface ToolboxOptions {
   /** The steps so far, for write_report. */
   report: () => { question: string; plan: string[]; steps: { tool: string; input: unknown; output: string }[] };
   onNote?: (text: string) => void;
+  /**
+   * DataFrames loaded earlier in the session, by other processes: loaded again, in order, when this
+   * process first starts Python, so a resumed session finds them (other variables are not restored).
+   */
+  restoreFrames?: readonly { sql: string; name: string }[];
 }
 
 function invalid(message: string): PreparedCall {
@@ -191,6 +196,7 @@ export class Toolbox {
   private chartCount = 0;
   private figureCount = 0;
   private readonly sensitiveNames: Set<string>;
+  private restoredNote: string | undefined;
 
   constructor(options: ToolboxOptions) {
     this.options = options;
@@ -337,9 +343,9 @@ export class Toolbox {
     if (this.options.sendValues) return true;
     if (!isAggregateQuery(sql, this.options.source.dialect)) return false;
     if (this.options.approveAll) return true;
-    const approve = this.options.approver?.approveSharing;
-    if (approve === undefined) return false;
-    return approve({ columns, rows: rows.length, preview: tableText(columns, rows, { limits: { rows: 10, chars: 2000 } }) });
+    const approver = this.options.approver;
+    if (approver?.approveSharing === undefined) return false;
+    return approver.approveSharing({ columns, rows: rows.length, preview: tableText(columns, rows, { limits: { rows: 10, chars: 2000 } }) });
   }
 
   private async runSql(sql: string, signal?: AbortSignal): Promise<ToolRunResult> {
@@ -385,36 +391,76 @@ export class Toolbox {
     if (this.kernel !== undefined) return this.kernel;
     const { KernelSession } = await import('../sandbox/kernel-session.js');
     this.options.onNote?.('starting the Python sandbox…');
-    this.kernel = await KernelSession.create({ sandbox: this.options.sandbox });
-    for (const warning of this.kernel.confinement.warnings) this.options.onNote?.(`warning: ${warning}`);
-    return this.kernel;
+    const kernel = await KernelSession.create({ sandbox: this.options.sandbox });
+    this.kernel = kernel;
+    for (const warning of kernel.confinement.warnings) this.options.onNote?.(`warning: ${warning}`);
+    await this.restoreFrames(kernel);
+    return kernel;
+  }
+
+  /** Loads again the DataFrames of earlier processes of the session (the last load of each name). */
+  private async restoreFrames(kernel: KernelSession): Promise<void> {
+    const latest = new Map<string, string>();
+    for (const frame of this.options.restoreFrames ?? []) {
+      latest.delete(frame.name);
+      latest.set(frame.name, frame.sql);
+    }
+    const restored: string[] = [];
+    for (const [name, sql] of latest) {
+      try {
+        await this.putMaskedFrame(kernel, sql, name);
+        restored.push(name);
+      } catch (error) {
+        this.options.onNote?.(`could not restore DataFrame ${name}: ${messageOf(error)}`);
+      }
+    }
+    if (restored.length > 0) {
+      this.restoredNote = `(a new Python process: DataFrames loaded again from earlier in the session: ${restored.join(', ')}; other variables from earlier are gone)`;
+      this.options.onNote?.(`restored DataFrames ${restored.join(', ')}`);
+    }
+  }
+
+  /** A query's result as DataFrame `name`, confidential columns replaced by pseudonyms in the sandbox too. */
+  private async putMaskedFrame(kernel: KernelSession, sql: string, name: string, signal?: AbortSignal): Promise<{ summary: Awaited<ReturnType<KernelSession['putFrame']>>; masked: string[] }> {
+    const summary = await kernel.putFrame(name, this.options.source, sql, signal === undefined ? {} : { signal });
+    const columns = summary.columns.map((column) => column.name);
+    const masked = this.maskedColumns(sql, columns).map((index) => columns[index] ?? '');
+    if (masked.length > 0) {
+      // The sandbox gets pseudonyms too: Python output reaches the model, so raw values must not be in the frame.
+      const outcome = await kernel.execute(maskingCell(name, masked, this.options.maskSalt));
+      if (outcome.status !== 'ok') {
+        await kernel.execute(`del ${name}`);
+        throw new IqueryError('internal', `Could not mask the confidential columns of ${name}; the frame was discarded.`);
+      }
+    }
+    return { summary, masked };
+  }
+
+  /** Said once, with the first Python result after frames were restored. */
+  private takeRestoredNote(): string {
+    const note = this.restoredNote;
+    this.restoredNote = undefined;
+    return note === undefined ? '' : `\n${note}`;
   }
 
   private async loadData(sql: string, name: string, signal?: AbortSignal): Promise<ToolRunResult> {
     const kernel = await this.kernelSession();
-    let summary;
+    let loaded;
     try {
-      summary = await kernel.putFrame(name, this.options.source, sql, signal === undefined ? {} : { signal });
+      loaded = await this.putMaskedFrame(kernel, sql, name, signal);
     } catch (error) {
       return this.toolFailure(error);
     }
-    const columns = summary.columns.map((column) => column.name);
-    const masked = this.maskedColumns(sql, columns);
-    if (masked.length > 0) {
-      // The sandbox gets pseudonyms too: Python output reaches the model, so raw values must not be in the frame.
-      const code = maskingCell(name, masked.map((index) => columns[index] ?? ''), this.options.maskSalt);
-      const outcome = await kernel.execute(code);
-      if (outcome.status !== 'ok') throw new IqueryError('internal', `Could not mask the confidential columns of ${name}; the frame was discarded.`);
-    }
-    const shape = `DataFrame ${name}: ${summary.rows}${summary.truncated ? '+' : ''} rows × ${columns.length} columns`;
+    const { summary, masked } = loaded;
+    const shape = `DataFrame ${name}: ${summary.rows}${summary.truncated ? '+' : ''} rows × ${summary.columns.length} columns`;
     const dtypes = summary.columns.map((column) => `${column.name} ${column.kind}`).join(', ');
     let head = '';
     if (this.options.sendValues) {
       const preview = await kernel.execute(`${name}.head(5)`);
       head = '\n' + outputsForModel(preview.outputs, this.limits, true);
     }
-    const maskNote = masked.length === 0 ? '' : `\n(confidential columns hold pseudonyms: ${masked.map((index) => columns[index]).join(', ')})`;
-    return { status: 'ok', summary: `${shape}`, rows: summary.rows, truncated: summary.truncated, sql, forModel: `${shape}\nColumns: ${dtypes}${head}${maskNote}` };
+    const maskNote = masked.length === 0 ? '' : `\n(confidential columns hold pseudonyms: ${masked.join(', ')})`;
+    return { status: 'ok', summary: shape, rows: summary.rows, truncated: summary.truncated, sql, forModel: `${shape}\nColumns: ${dtypes}${head}${maskNote}${this.takeRestoredNote()}` };
   }
 
   private async runPython(code: string, signal?: AbortSignal): Promise<ToolRunResult> {
@@ -442,7 +488,7 @@ export class Toolbox {
     const headline = result.status === 'ok' ? 'ok' : `${result.status}`;
     const errorOutput = result.outputs.find((output) => output.output_type === 'error');
     const summary = errorOutput !== undefined && errorOutput.output_type === 'error' ? `${errorOutput.ename}: ${errorOutput.evalue}`.slice(0, 300) : `${headline}${files.length > 0 ? `, ${files.length} figure(s)` : ''}`;
-    return { status, forModel: `${headline}\n${text}${figures}${restarted}`.trim(), summary, files, outputs: result.outputs };
+    return { status, forModel: `${headline}\n${text}${figures}${restarted}${this.takeRestoredNote()}`.trim(), summary, files, outputs: result.outputs };
   }
 
   private showChart(spec: z.infer<typeof chartSpecSchema>): ToolRunResult {
@@ -471,8 +517,8 @@ export class Toolbox {
       throw error;
     }
     if (proposed.status === 'saved') return { status: 'ok', forModel: 'This note is already saved.', summary: `already saved (${proposed.id})` };
-    const confirm = this.options.approver?.confirmMemory;
-    if (confirm !== undefined && (await confirm(note))) {
+    const approver = this.options.approver;
+    if (approver?.confirmMemory !== undefined && (await approver.confirmMemory(note))) {
       this.options.memory.confirm(proposed.id);
       return { status: 'ok', forModel: 'The user confirmed; the note is saved for later questions.', summary: `saved (${proposed.id})` };
     }

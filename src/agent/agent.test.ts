@@ -332,6 +332,106 @@ describe('the agent, driven by a scripted model over HTTP', () => {
   });
 });
 
+describe('the agent across processes and limits', () => {
+  test('a resumed session loads its DataFrames again in the new process', async () => {
+    const server = await scripted([
+      call('load_data', { sql: 'SELECT plan, monthly_fee FROM customers', name: 'fees' }),
+      text('Loaded.'),
+      call('run_python', { code: 'print(len(fees), round(fees.monthly_fee.sum(), 1))' }),
+      text('12 rows.'),
+    ]);
+    const home = newHome();
+    assert.equal(resultOf(await ask(home, server, ['-y', '--session', 'frames', 'Load the fees'])).status, 'answered');
+    const second = resultOf(await ask(home, server, ['-y', '--session', 'frames', 'How many rows do the fees have?']));
+    assert.equal(second['steps'][0].status, 'ok', JSON.stringify(second['steps']));
+    const python = toolMessages(server).at(-1) ?? '';
+    assert.match(python, /12 662\.5/);
+    assert.match(python, /loaded again from earlier in the session: fees/);
+    const stored = JSON.parse(readFileSync(join(home, 'agent', 'frames', 'session.json'), 'utf8'));
+    assert.equal(stored.turns.length, 2);
+  });
+
+  test('the step limit: after --max-steps model calls the model must answer without tools', async () => {
+    const server = await scripted((request) => (request.body.tool_choice === 'none' ? text('Out of steps; 1 table.') : call('list_tables', {})));
+    const result = resultOf(await ask(newHome(), server, ['-y', '--max-steps', '2', 'Keep looking']));
+    assert.equal(result['status'], 'answered');
+    assert.equal(result['steps'].length, 2);
+    assert.equal(server.requests.length, 3);
+    assert.match(JSON.stringify(server.requests[2]?.body.messages), /used the 2 steps/);
+  });
+
+  test('a context overflow is retried once with the history summarised', async () => {
+    const server = await scripted([{ kind: 'http_error', status: 400, code: 'context_length_exceeded', message: "This model's maximum context length is 8192 tokens." }, text('Short answer.')]);
+    const result = resultOf(await ask(newHome(), server, ['Hi']));
+    assert.equal(result['status'], 'answered');
+    assert.equal(server.requests.length, 2);
+  });
+
+  test('reasoning content is passed through', async () => {
+    const server = await scripted([{ kind: 'text', text: 'Twelve.', reasoning: 'Count the rows first.' }]);
+    const result = resultOf(await ask(newHome(), server, ['How many?']));
+    assert.equal(result['reasoning'], 'Count the rows first.');
+  });
+
+  test('Python waiting for approval comes with the sandbox review of what it does', async () => {
+    const server = await scripted([call('run_python', { code: 'import subprocess\nsubprocess.run(["ls"])' })]);
+    const result = resultOf(await ask(newHome(), server, ['List files']));
+    assert.equal(result['status'], 'needs_approval');
+    assert.ok(result['pending'][0].findings.some((finding: any) => finding.kind === 'subprocess'), JSON.stringify(result['pending']));
+  });
+});
+
+describe('iquery chat, answered at the prompt', () => {
+  function chat(home: string, server: ScriptedModelServer, input: string, environment: Record<string, string> = {}): Promise<Run> {
+    return runIqueryAsync(home, ['chat', '--data', data, '--dict', dictionary, '--llm-base-url', server.baseUrl, '--llm-model', 'scripted-1', '--session', 'talk'], {
+      environment: { IQUERY_LLM_API_KEY: secretKey, ...environment },
+      input,
+    });
+  }
+
+  test('run, skip and a remembered note, each answered at the prompt', async () => {
+    const server = await scripted([
+      call('run_sql', { sql: 'SELECT COUNT(*) AS n FROM customers' }),
+      text('There are 12 customers.'),
+      call('run_python', { code: 'print("should not run")' }),
+      text('Skipped.'),
+      call('remember', { note: 'Fees are in CNY.', kind: 'preference' }),
+      text('Saved.'),
+    ]);
+    const home = newHome();
+    const run = await chat(home, server, 'How many customers?\nr\nRun some Python\ns\nRemember fees are CNY\ny\n/exit\n');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /There are 12 customers\./);
+    assert.match(run.stderr, /Run it\?/);
+    assert.doesNotMatch(run.stdout + run.stderr, /should not run\n/);
+    const tools = toolMessages(server);
+    assert.match(tools[0] ?? '', /^n\n12$/m);
+    assert.match(tools[1] ?? '', /chose not to run/);
+    const saved = await runIqueryAsync(home, ['memory', 'list', '--json']);
+    assert.match(saved.stdout, /Fees are in CNY/);
+  });
+
+  test('edit: the edited SQL runs, and is checked by the guard again', async () => {
+    const editor = join(folder, 'edit.sh');
+    writeFileSync(editor, `#!/bin/sh\nprintf '%s' "$IQUERY_TEST_EDIT" > "$1"\n`, { mode: 0o755 });
+    const server = await scripted([call('run_sql', { sql: 'SELECT 1 AS one' }), text('Edited.'), call('run_sql', { sql: 'SELECT 2 AS two' }), text('Refused.')]);
+    const home = newHome();
+    const edited = await chat(home, server, 'Count them\ne\n/exit\n', { EDITOR: editor, VISUAL: editor, IQUERY_TEST_EDIT: "SELECT COUNT(*) AS n FROM customers WHERE city = 'Beijing'" });
+    assert.equal(edited.status, 0, edited.stderr);
+    assert.match(toolMessages(server)[0] ?? '', /^n\n4$/m);
+    const hostile = await chat(home, server, 'Again\ne\n/exit\n', { EDITOR: editor, VISUAL: editor, IQUERY_TEST_EDIT: 'DELETE FROM customers' });
+    assert.equal(hostile.status, 0, hostile.stderr);
+    assert.match(toolMessages(server).at(-1) ?? '', /Refused DELETE/);
+  });
+
+  test('without a model the offline analyst answers at the prompt', async () => {
+    const run = await runIqueryAsync(newHome(), ['chat', '--data', data, '--dict', dictionary], { input: '有多少客户\n/exit\n' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /offline analyst/);
+    assert.match(run.stdout, /12/);
+  });
+});
+
 describe('model failures: clear errors, nothing lost', () => {
   test('401: a clear error without the key, exit 1, and the question kept in the session', async () => {
     const server = await scripted([{ kind: 'http_error', status: 401, message: `Incorrect API key provided: ${secretKey}` }]);

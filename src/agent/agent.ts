@@ -15,7 +15,7 @@ import { toolDefinitions, Toolbox, type AgentChart, type AgentToolName, type Too
 import { policyAllows, type ApprovalDecision, type ApprovalPolicy, type Approver, type CodeFinding, type PendingCode } from './approval.js';
 import { closeOpenToolCalls, defaultContextBudget, fitContext, type ContextBudget } from './context-window.js';
 import { planRequest, readPlan, systemPrompt } from './prompts.js';
-import { agentSessionFolder, loadAgentSession, saveAgentSession, type AgentSessionRecord, type AgentStep, type AgentTurnRecord, type ApprovalSource } from './session-store.js';
+import { agentSessionFolder, loadAgentSession, saveAgentSession, storedRows, type AgentSessionRecord, type AgentStep, type AgentTurnRecord, type ApprovalSource } from './session-store.js';
 
 /** normal: the work shown compactly; expert: the plan is reviewed before anything runs; developer: every prompt, call and raw response. */
 export const agentModes = ['normal', 'expert', 'developer'] as const;
@@ -70,6 +70,8 @@ export interface AgentResult {
   error?: { code: string; message: string; hint?: string };
   /** Developer mode: every request and raw response. */
   trace?: unknown[];
+  /** The model's reasoning behind the answer, when the server sends it (reasoning models). */
+  reasoning?: string;
 }
 
 export interface AgentSettings {
@@ -115,6 +117,7 @@ interface TurnState {
   runAll: boolean;
   memories: { id: string; note: string }[];
   trace: unknown[];
+  reasoning: string;
 }
 
 type CallOutcome = 'done' | 'paused';
@@ -157,6 +160,12 @@ export class Agent {
         steps: (this.state?.turn.steps ?? []).map((step) => ({ tool: step.tool, input: step.input, output: step.output })),
       }),
       onNote: (text) => this.emit({ type: 'note', text }),
+      restoreFrames: record.turns.flatMap((turn) =>
+        turn.steps.flatMap((step) => {
+          const input = step.input as { sql?: unknown; name?: unknown } | null;
+          return step.tool === 'load_data' && step.status === 'ok' && typeof input?.sql === 'string' && typeof input.name === 'string' ? [{ sql: input.sql, name: input.name }] : [];
+        }),
+      ),
     });
   }
 
@@ -241,7 +250,7 @@ export class Agent {
   }
 
   private newState(turn: AgentTurnRecord): TurnState {
-    return { turn, usage: emptyUsage(), sql: null, table: null, chart: null, files: [], failuresInRow: 0, runAll: false, memories: [], trace: [] };
+    return { turn, usage: emptyUsage(), sql: null, table: null, chart: null, files: [], failuresInRow: 0, runAll: false, memories: [], trace: [], reasoning: '' };
   }
 
   /** Runs work; a failure of the system ends the turn with an error result, the session saved. */
@@ -250,6 +259,8 @@ export class Agent {
       return await work();
     } catch (error) {
       this.record.messages = closeOpenToolCalls(this.record.messages, new Set(this.record.pending.map((call) => call.id)));
+      const cancelled = (error instanceof Error && error.name === 'AbortError') || (error instanceof IqueryError && error.code === 'query_cancelled');
+      if (cancelled) return this.finish('stopped', 'Stopped: you interrupted this step. The conversation is kept; ask again to go on.');
       const known = error instanceof IqueryError;
       const failure = {
         code: known ? error.code : 'internal',
@@ -278,14 +289,14 @@ export class Agent {
       this.adoptPlan(steps);
       return undefined;
     }
-    const review = this.settings.approver?.reviewPlan;
-    if (review === undefined) {
+    const approver = this.settings.approver;
+    if (approver?.reviewPlan === undefined) {
       this.record.pendingPlan = steps;
       const state = this.current();
       state.turn.plan = steps;
       return this.paused();
     }
-    const reviewed = await review(steps);
+    const reviewed = await approver.reviewPlan(steps);
     if (reviewed === null) return this.finish('stopped', 'The plan was declined; nothing ran.');
     this.adoptPlan(reviewed);
     return undefined;
@@ -383,6 +394,7 @@ export class Agent {
           result.error = { code: outOfSteps ? 'step_limit' : 'repair_limit', message: result.answer, hint: 'Ask a narrower question, or look at the steps to see what failed.' };
           return result;
         }
+        state.reasoning = response.reasoning;
         return this.finish('answered', response.text.trim());
       }
       if ((await this.handleCalls(calls, signal)) === 'paused') return this.paused();
@@ -520,6 +532,10 @@ export class Agent {
     const state = this.current();
     state.turn.status = status;
     state.turn.answer = answer;
+    state.turn.sql = state.sql;
+    if (state.table !== null) state.turn.table = { columns: state.table.columns, rows: state.table.rows.slice(0, storedRows), truncated: state.table.truncated || state.table.rows.length > storedRows, rowCount: state.table.rows.length };
+    state.turn.files = [...(state.turn.files ?? []), ...state.files.filter((file) => !(state.turn.files ?? []).includes(file))];
+    state.turn.usage = { ...state.usage };
     this.save();
     const pendingPlan = this.record.pendingPlan;
     const result: AgentResult = {
@@ -547,6 +563,7 @@ export class Agent {
     }
     if (state.memories.length > 0) result.memoriesPending = state.memories;
     if (this.settings.mode === 'developer') result.trace = state.trace;
+    if (state.reasoning !== '') result.reasoning = state.reasoning;
     return result;
   }
 

@@ -55,7 +55,16 @@ export interface AgentTurnRecord {
   steps: AgentStep[];
   /** Which analyst answered the turn. */
   analyst: 'agent' | 'offline';
+  /** The last SQL the turn ran, and its table (at most `storedRows` rows), for people reading the session later. */
+  sql?: string | null;
+  table?: { columns: string[]; rows: unknown[][]; truncated: boolean; rowCount: number };
+  /** Chart spec and figure files of the turn, relative to the session folder. */
+  files?: string[];
+  usage?: TokenUsage;
 }
+
+/** Rows of a turn's table kept in the session file. */
+export const storedRows = 200;
 
 export interface AgentSessionRecord {
   name: string;

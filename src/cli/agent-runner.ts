@@ -14,8 +14,8 @@ import { resolveLlmSettings, type LlmSettings } from '../llm/llm-settings.js';
 import type { DataSource } from '../sources/source.js';
 import { printLine, printNote } from './output.js';
 import { formatCell, renderTable } from './render-table.js';
-import { TerminalApprover } from './terminal-approver.js';
-import { showPendingCode } from './terminal-approver.js';
+import { LineReader } from './line-reader.js';
+import { showPendingCode, TerminalApprover } from './terminal-approver.js';
 
 /** The agent's flags, shared by `ask` and `chat`. */
 export interface AgentFlags {
@@ -73,13 +73,15 @@ export function canPrompt(json: boolean | undefined): boolean {
 
 export interface OpenedAgent {
   agent: Agent;
-  approver: TerminalApprover | undefined;
+  /** The terminal's input, when prompts can be answered; close it when done. */
+  lines: LineReader | undefined;
 }
 
 export async function openAgent(source: DataSource, dictionary: Dictionary, settings: LlmSettings, options: { flags: AgentFlags; session: string; json: boolean | undefined; today?: string; onEvent?: (event: AgentEvent) => void }): Promise<OpenedAgent> {
   const [{ Agent }, { createLanguageModel }] = await Promise.all([import('../agent/agent.js'), import('../llm/openai-compatible.js')]);
   const choices = agentChoices(options.flags);
-  const approver = canPrompt(options.json) ? new TerminalApprover() : undefined;
+  const lines = canPrompt(options.json) ? new LineReader() : undefined;
+  const approver = lines === undefined ? undefined : new TerminalApprover(lines);
   const agent = await Agent.open({
     model: createLanguageModel(settings),
     source,
@@ -95,7 +97,7 @@ export async function openAgent(source: DataSource, dictionary: Dictionary, sett
     ...(options.flags.maxSteps === undefined ? {} : { maxSteps: options.flags.maxSteps }),
     ...(options.today === undefined ? {} : { today: options.today }),
   });
-  return { agent, approver };
+  return { agent, lines };
 }
 
 /** Shows the work on stderr as it happens: compact in normal mode, everything in developer mode. */

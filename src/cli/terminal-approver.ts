@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface, type Interface } from 'node:readline/promises';
 import type { ApprovalDecision, Approver, PendingCode } from '../agent/approval.js';
+import { IqueryError } from '../errors.js';
+import type { LineReader } from './line-reader.js';
 
 const colour = (code: number, text: string): string => (process.stderr.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
 
@@ -36,16 +37,19 @@ function editInEditor(code: string, extension: string): string {
 }
 
 export class TerminalApprover implements Approver {
-  private readonly prompt: Interface;
+  private readonly lines: LineReader;
 
-  constructor(prompt?: Interface) {
-    this.prompt = prompt ?? createInterface({ input: process.stdin, output: process.stderr });
+  constructor(lines: LineReader) {
+    this.lines = lines;
   }
 
+  /** The first letter of the answer when it is one of `choices`; Enter takes the first choice. Ended input stops the turn. */
   private async choose(question: string, choices: string): Promise<string> {
     for (;;) {
-      const answer = (await this.prompt.question(`${question} [${choices}] `)).trim().toLowerCase();
-      const first = answer === '' ? choices[0] ?? '' : answer[0] ?? '';
+      const answer = await this.lines.question(`${question} [${choices}] `);
+      if (answer === undefined) throw new IqueryError('usage', 'Standard input ended while a question waited for an answer.', { hint: 'Answer the prompt, or run with -y or --json.' });
+      const trimmed = answer.trim().toLowerCase();
+      const first = trimmed === '' ? choices[0] ?? '' : trimmed[0] ?? '';
       if (choices.toLowerCase().includes(first)) return first;
     }
   }
@@ -76,9 +80,5 @@ export class TerminalApprover implements Approver {
   async approveSharing(summary: { columns: readonly string[]; rows: number; preview: string }): Promise<boolean> {
     process.stderr.write(`\nThe model asks to see this aggregate result (${summary.rows} rows):\n${summary.preview}\n`);
     return (await this.choose('Send it to the model? y/n', 'ny')) === 'y';
-  }
-
-  close(): void {
-    this.prompt.close();
   }
 }

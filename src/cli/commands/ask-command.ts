@@ -103,7 +103,7 @@ async function askAgent(
   for (const [index, question] of runs.entries()) {
     const session = sessionNameFor(commandOptions.session);
     const printer = options.json ? undefined : eventPrinter(choices.mode, { streamText: false });
-    const { agent, approver } = await openAgent(source, dictionary, settings, {
+    const { agent, lines } = await openAgent(source, dictionary, settings, {
       flags: commandOptions,
       session,
       json: options.json,
@@ -120,7 +120,7 @@ async function askAgent(
         : await agent.ask(question, interrupt.signal);
     } finally {
       process.off('SIGINT', onSignal);
-      approver?.close();
+      lines?.close();
       await agent.close();
     }
     const unreachable = result.status === 'error' && result.error?.code === 'llm_unreachable' && result.steps.length === 0;

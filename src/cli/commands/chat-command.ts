@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createInterface } from 'node:readline/promises';
 import { existsSync } from 'node:fs';
 import type { Agent } from '../../agent/agent.js';
 import { dictionaryFor, openAnalyst } from '../../analyst/open-analyst.js';
@@ -7,6 +6,7 @@ import { iqueryHome } from '../../config/home.js';
 import { demoDatabasePath } from '../../demo/demo-paths.js';
 import { IqueryError, messageOf } from '../../errors.js';
 import { agentChoices, chosenModel, eventPrinter, printAgentResult, sessionNameFor, type AgentFlags } from '../agent-runner.js';
+import { LineReader } from '../line-reader.js';
 import { withData } from '../open-data.js';
 import { printLine, printNote, type GlobalOptions } from '../output.js';
 import { formatCell, renderTable } from '../render-table.js';
@@ -50,14 +50,16 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
       const dataPath = options.data ?? (existsSync(demoDatabasePath(home)) ? demoDatabasePath(home) : undefined);
       await withData(options, async (source) => {
         const dictionaryOptions = { ...(options.dict === undefined ? {} : { dictPath: options.dict }), ...(dataPath === undefined ? {} : { dataPath }) };
-        const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
+        const prompt = new LineReader();
         let session = sessionNameFor(commandOptions.session);
         let agent: Agent | undefined;
         let running: AbortController | undefined;
-        prompt.on('SIGINT', () => {
+        // Ctrl-C stops the running step, not the chat; at the prompt it leaves.
+        const onInterrupt = (): void => {
           if (running !== undefined) running.abort();
           else prompt.close();
-        });
+        };
+        process.on('SIGINT', onInterrupt);
         const offline = model === undefined ? (await openAnalyst(source, dictionaryOptions)).analyst : undefined;
         const openAgentOnce = async (): Promise<Agent> => {
           if (agent !== undefined) return agent;
@@ -84,12 +86,9 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
         printNote(model === undefined ? '(offline analyst: no model is configured)' : `(session ${session}; /help for commands)`);
         try {
           for (;;) {
-            let line: string;
-            try {
-              line = (await prompt.question('iquery> ')).trim();
-            } catch {
-              break;
-            }
+            const input = await prompt.question('iquery> ');
+            if (input === undefined) break;
+            const line = input.trim();
             if (line === '') continue;
             if (line === '/exit' || line === '/quit') break;
             if (line === '/help') {
@@ -129,6 +128,7 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
             }
           }
         } finally {
+          process.off('SIGINT', onInterrupt);
           prompt.close();
           await agent?.close();
         }
