@@ -483,6 +483,20 @@ describe('model failures: clear errors, nothing lost', () => {
     assert.deepEqual(result['rows'], [[12]]);
   });
 
+  test('a session in use by another process is refused; one left by a dead process is taken over', async () => {
+    const server = await scripted([text('Hello again.')]);
+    const home = newHome();
+    mkdirSync(join(home, 'agent', 'busy'), { recursive: true });
+    writeFileSync(join(home, 'agent', 'busy', 'in-use.pid'), String(process.pid));
+    const refused = await ask(home, server, ['--session', 'busy', 'Hi']);
+    assert.equal(refused.status, 1);
+    assert.match(resultOf(refused)['error'].message, /in use by another iquery process/);
+    writeFileSync(join(home, 'agent', 'busy', 'in-use.pid'), '2147483646');
+    const taken = await ask(home, server, ['--session', 'busy', 'Hi']);
+    assert.equal(resultOf(taken)['status'], 'answered');
+    assert.ok(!existsSync(join(home, 'agent', 'busy', 'in-use.pid')), 'released when done');
+  });
+
   test('no model configured: the offline analyst answers', async () => {
     const run = await runIqueryAsync(newHome(), ['ask', '--json', '--data', data, '--dict', dictionary, '流失率是多少']);
     assert.equal(run.status, 0, run.stderr);

@@ -15,7 +15,7 @@ import { toolDefinitions, Toolbox, type AgentChart, type AgentToolName, type Too
 import { policyAllows, type ApprovalDecision, type ApprovalPolicy, type Approver, type CodeFinding, type PendingCode } from './approval.js';
 import { closeOpenToolCalls, defaultContextBudget, fitContext, type ContextBudget } from './context-window.js';
 import { planRequest, readPlan, systemPrompt } from './prompts.js';
-import { agentSessionFolder, loadAgentSession, saveAgentSession, storedRows, type AgentSessionRecord, type AgentStep, type AgentTurnRecord, type ApprovalSource } from './session-store.js';
+import { agentSessionFolder, claimAgentSession, loadAgentSession, saveAgentSession, storedRows, type AgentSessionRecord, type AgentStep, type AgentTurnRecord, type ApprovalSource } from './session-store.js';
 
 /** normal: the work shown compactly; expert: the plan is reviewed before anything runs; developer: every prompt, call and raw response. */
 export const agentModes = ['normal', 'expert', 'developer'] as const;
@@ -130,10 +130,13 @@ export class Agent {
   private readonly tables: TableInfo[];
   private readonly folder: string;
   private state: TurnState | undefined;
+  /** Gives the session back for other processes (see claimAgentSession). */
+  private readonly release: () => void;
   /** The code the turn paused at, with its findings. */
   private waiting: PendingCode | undefined;
 
-  private constructor(settings: Agent['settings'], record: AgentSessionRecord, tables: TableInfo[], memory: MemoryStore) {
+  private constructor(settings: Agent['settings'], record: AgentSessionRecord, tables: TableInfo[], memory: MemoryStore, release: () => void) {
+    this.release = release;
     this.settings = settings;
     this.record = record;
     this.tables = tables;
@@ -171,9 +174,18 @@ export class Agent {
 
   /** Opens (or starts) the named session on a source. */
   static async open(settings: AgentSettings): Promise<Agent> {
-    const record = loadAgentSession(settings.home, settings.sessionName);
-    const tables = await settings.source.listTables();
-    const memory = MemoryStore.open(settings.home);
+    const release = claimAgentSession(settings.home, settings.sessionName);
+    let record: AgentSessionRecord;
+    let tables: TableInfo[];
+    let memory: MemoryStore;
+    try {
+      record = loadAgentSession(settings.home, settings.sessionName);
+      tables = await settings.source.listTables();
+      memory = MemoryStore.open(settings.home);
+    } catch (error) {
+      release();
+      throw error;
+    }
     record.data = settings.source.label;
     record.model = `${settings.model.provider} · ${settings.model.model}`;
     return new Agent(
@@ -181,6 +193,7 @@ export class Agent {
       record,
       tables,
       memory,
+      release,
     );
   }
 
@@ -589,7 +602,11 @@ export class Agent {
   }
 
   async close(): Promise<void> {
-    await this.toolbox.close();
+    try {
+      await this.toolbox.close();
+    } finally {
+      this.release();
+    }
   }
 }
 

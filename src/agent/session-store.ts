@@ -5,7 +5,7 @@
  * failure at any point (a model error, a crash, Ctrl-C) loses at most the step that was running.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { IqueryError, messageOf } from '../errors.js';
@@ -144,4 +144,40 @@ export function saveAgentSession(home: string, record: AgentSessionRecord): void
   const temporary = `${path}.${process.pid}.writing`;
   writeFileSync(temporary, JSON.stringify(record, null, 1), { mode: 0o600 });
   renameSync(temporary, path);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims a session for this process, so that two processes never write one session at once (the
+ * later would overwrite the earlier's turns). A claim left by a process that died is taken over.
+ * Returns the release function.
+ */
+export function claimAgentSession(home: string, name: string): () => void {
+  const folder = agentSessionFolder(home, name);
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const lock = join(folder, 'in-use.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lock, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
+        throw new IqueryError('usage', `The session "${name}" is in use by another iquery process (pid ${owner}).`, {
+          hint: 'Wait for it to finish, or use another --session name.',
+        });
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new IqueryError('internal', `Could not claim the session "${name}".`);
 }
