@@ -141,6 +141,23 @@ describe('the agent, driven by a scripted model over HTTP', () => {
     assert.doesNotMatch(run.stderr + run.stdout, new RegExp(secretKey));
   });
 
+  test('for a person: the steps as they happen on stderr, then the answer and the table', async () => {
+    const server = await scripted([call('describe_table', { table: 'customers' }), call('run_sql', { sql: 'SELECT plan, COUNT(*) AS n FROM customers GROUP BY plan ORDER BY plan' }), text('基础版和高级版各6位客户。')]);
+    const run = await runIqueryAsync(newHome(), ['ask', '--data', data, '--dict', dictionary, '--llm-base-url', server.baseUrl, '--llm-model', 'scripted-1', '-y', '各套餐有多少客户'], { environment: { IQUERY_LLM_API_KEY: secretKey } });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^基础版和高级版各6位客户。/);
+    assert.match(run.stdout, /premium\s+│?\s*6/);
+    assert.match(run.stderr, /▸ describe_table: customers: 7 columns, 12 rows/);
+    assert.match(run.stderr, /answered by custom · scripted-1; session s-\d{8}-[0-9a-f]{6}/);
+    // describe_table gives meanings, values with synonyms and statistics, but no confidential samples.
+    const described = toolMessages(server)[0] ?? '';
+    assert.match(described, /plan VARCHAR; 套餐 \/ plan; 2 distinct, 0 null; values: basic \(基础版\), premium \(高级版\)/);
+    assert.match(described, /full_name VARCHAR; 姓名 \/ name; CONFIDENTIAL/);
+    assert.match(described, /national_id .*RESTRICTED/);
+    assert.match(described, /churn_rate \(流失率; churn rate\) = AVG\(customers\.churned\)/);
+    assert.ok(!described.includes('Alice'), described);
+  });
+
   test('non-streaming, with a follow-up in the same session that sees the earlier turn', async () => {
     const server = await scripted([
       call('run_sql', { sql: 'SELECT COUNT(*) AS n FROM customers' }),
