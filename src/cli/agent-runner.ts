@@ -2,6 +2,7 @@
  * The command line's side of the agent: which model (flags, environment, config file), which policy
  * and mode, who approves (a prompt at a terminal, nobody in a pipe), and how the work is shown.
  */
+import type { Command } from 'commander';
 import type { Agent, AgentEvent, AgentMode, AgentResult } from '../agent/agent.js';
 import { agentModes } from '../agent/agent.js';
 import { approvalPolicies, type ApprovalPolicy } from '../agent/approval.js';
@@ -12,6 +13,7 @@ import type { Dictionary } from '../dictionary/dictionary.js';
 import { IqueryError } from '../errors.js';
 import { resolveLlmSettings, type LlmSettings } from '../llm/llm-settings.js';
 import type { DataSource } from '../sources/source.js';
+import { numberFlag } from './number-flag.js';
 import { printLine, printNote } from './output.js';
 import { formatCell, renderTable } from './render-table.js';
 import { LineReader } from './line-reader.js';
@@ -35,6 +37,21 @@ export interface AgentChoices {
   policy: ApprovalPolicy;
   mode: AgentMode;
   sendValues: boolean;
+}
+
+/** The agent's flags on a command (`ask`, `chat`). */
+export function addAgentOptions(command: Command): Command {
+  return command
+    .option('--llm-provider <name>', 'a model preset: openai, deepseek, qwen, glm, kimi, ollama, vllm, llamacpp')
+    .option('--llm-base-url <url>', 'an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1')
+    .option('--llm-api-key <key>', 'the API key (better: IQUERY_LLM_API_KEY)')
+    .option('--llm-model <name>', 'the model name')
+    .option('-y, --yes', 'run the model\'s SQL and Python without asking')
+    .option('--approval <policy>', 'ask (default), auto-sql (guarded SQL runs, Python asks) or yes')
+    .option('--mode <mode>', 'normal (default), expert (review the plan first) or developer (every prompt and response)')
+    .option('--schema-only', 'send the model no data values: only the schema and aggregates you approve')
+    .option('--max-steps <n>', 'model calls per question at most (default 12)', numberFlag('--max-steps', 'positive whole number'))
+    .option('--no-sandbox', 'run Python WITHOUT isolation (a warning is printed every time)');
 }
 
 /** The model to use, or undefined when none is configured anywhere (the offline analyst answers then). */
@@ -77,10 +94,19 @@ export interface OpenedAgent {
   lines: LineReader | undefined;
 }
 
-export async function openAgent(source: DataSource, dictionary: Dictionary, settings: LlmSettings, options: { flags: AgentFlags; session: string; json: boolean | undefined; today?: string; onEvent?: (event: AgentEvent) => void }): Promise<OpenedAgent> {
+/**
+ * Opens the agent on a session. Prompts are answered on `options.lines` when given (chat), else on a
+ * terminal when there is one; with neither, code waits for approval.
+ */
+export async function openAgent(
+  source: DataSource,
+  dictionary: Dictionary,
+  settings: LlmSettings,
+  options: { flags: AgentFlags; session: string; json: boolean | undefined; today?: string; onEvent?: (event: AgentEvent) => void; lines?: LineReader },
+): Promise<OpenedAgent> {
   const [{ Agent }, { createLanguageModel }] = await Promise.all([import('../agent/agent.js'), import('../llm/openai-compatible.js')]);
   const choices = agentChoices(options.flags);
-  const lines = canPrompt(options.json) ? new LineReader() : undefined;
+  const lines = options.lines ?? (canPrompt(options.json) ? new LineReader() : undefined);
   const approver = lines === undefined ? undefined : new TerminalApprover(lines);
   const agent = await Agent.open({
     model: createLanguageModel(settings),

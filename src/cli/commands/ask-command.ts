@@ -15,7 +15,7 @@ import type { DataSource, SqlValue } from '../../sources/source.js';
 import type { Dictionary } from '../../dictionary/dictionary.js';
 import type { AgentResult } from '../../agent/agent.js';
 import type { LlmSettings } from '../../llm/llm-settings.js';
-import { agentChoices, chosenModel, eventPrinter, openAgent, printAgentResult, sessionNameFor, type AgentFlags } from '../agent-runner.js';
+import { addAgentOptions, agentChoices, chosenModel, eventPrinter, openAgent, printAgentResult, sessionNameFor, type AgentFlags } from '../agent-runner.js';
 
 interface AskOptions extends AgentFlags {
   offline?: boolean;
@@ -147,7 +147,7 @@ async function askAgent(
 }
 
 export function registerAskCommand(program: Command, globals: () => GlobalOptions): void {
-  program
+  const command = program
     .command('ask')
     .description('Answer a question about the data, in Chinese or English: with a model when one is configured, else with the offline analyst')
     .argument('[question...]', 'the question')
@@ -156,19 +156,9 @@ export function registerAskCommand(program: Command, globals: () => GlobalOption
     .option('--batch <file>', 'answer one question per line of a file (- for standard input)')
     .option('--today <date>', 'the date relative time counts from (YYYY-MM-DD; default today)')
     .option('--max-rows <n>', 'most rows in a result', numberFlag('--max-rows', 'positive whole number'), 1000)
-    .option('--llm-provider <name>', 'a model preset: openai, deepseek, qwen, glm, kimi, ollama, vllm, llamacpp')
-    .option('--llm-base-url <url>', 'an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1')
-    .option('--llm-api-key <key>', 'the API key (better: IQUERY_LLM_API_KEY)')
-    .option('--llm-model <name>', 'the model name')
-    .option('-y, --yes', 'run the model\'s SQL and Python without asking')
-    .option('--approval <policy>', 'ask (default), auto-sql (guarded SQL runs, Python asks) or yes')
-    .option('--mode <mode>', 'normal (default), expert (review the plan first) or developer (every prompt and response)')
-    .option('--schema-only', 'send the model no data values: only the schema and aggregates you approve')
     .option('--approve', 'run the code (or accept the plan) the session is waiting on, and go on')
-    .option('--reject', 'skip the code (or plan) the session is waiting on, and go on')
-    .option('--max-steps <n>', 'model calls per question at most (default 12)', numberFlag('--max-steps', 'positive whole number'))
-    .option('--no-sandbox', 'run Python WITHOUT isolation (a warning is printed every time)')
-    .action(async (words: string[], commandOptions: AskOptions) => {
+    .option('--reject', 'skip the code (or plan) the session is waiting on, and go on');
+  addAgentOptions(command).action(async (words: string[], commandOptions: AskOptions) => {
       const options = globals();
       checkToday(commandOptions.today);
       const resuming = commandOptions.approve === true || commandOptions.reject === true;

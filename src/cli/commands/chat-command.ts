@@ -5,12 +5,11 @@ import { dictionaryFor, openAnalyst } from '../../analyst/open-analyst.js';
 import { iqueryHome } from '../../config/home.js';
 import { demoDatabasePath } from '../../demo/demo-paths.js';
 import { IqueryError, messageOf } from '../../errors.js';
-import { agentChoices, chosenModel, eventPrinter, printAgentResult, sessionNameFor, type AgentFlags } from '../agent-runner.js';
+import { addAgentOptions, agentChoices, chosenModel, eventPrinter, openAgent, printAgentResult, sessionNameFor, type AgentFlags } from '../agent-runner.js';
 import { LineReader } from '../line-reader.js';
 import { withData } from '../open-data.js';
 import { printLine, printNote, type GlobalOptions } from '../output.js';
 import { formatCell, renderTable } from '../render-table.js';
-import { numberFlag } from '../number-flag.js';
 
 interface ChatOptions extends AgentFlags {
   session?: string;
@@ -28,21 +27,11 @@ Ctrl-C stops the running step, not the chat.`;
  * the offline analyst when no model is configured. Ctrl-C stops the running step, not the chat.
  */
 export function registerChatCommand(program: Command, globals: () => GlobalOptions): void {
-  program
+  const command = program
     .command('chat')
     .description('Talk with iquery at the terminal: the agent when a model is configured, else the offline analyst')
-    .option('--session <name>', 'continue a named conversation')
-    .option('--llm-provider <name>', 'a model preset: openai, deepseek, qwen, glm, kimi, ollama, vllm, llamacpp')
-    .option('--llm-base-url <url>', 'an OpenAI-compatible server')
-    .option('--llm-api-key <key>', 'the API key (better: IQUERY_LLM_API_KEY)')
-    .option('--llm-model <name>', 'the model name')
-    .option('-y, --yes', 'run the model\'s SQL and Python without asking')
-    .option('--approval <policy>', 'ask (default), auto-sql or yes')
-    .option('--mode <mode>', 'normal (default), expert or developer')
-    .option('--schema-only', 'send the model no data values')
-    .option('--max-steps <n>', 'model calls per question at most (default 12)', numberFlag('--max-steps', 'positive whole number'))
-    .option('--no-sandbox', 'run Python WITHOUT isolation (a warning is printed every time)')
-    .action(async (commandOptions: ChatOptions) => {
+    .option('--session <name>', 'continue a named conversation');
+  addAgentOptions(command).action(async (commandOptions: ChatOptions) => {
       const options = globals();
       if (options.json) throw new IqueryError('usage', 'chat is for people; use `iquery ask --json` for machines.');
       const model = chosenModel(commandOptions);
@@ -63,24 +52,10 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
         const offline = model === undefined ? (await openAnalyst(source, dictionaryOptions)).analyst : undefined;
         const openAgentOnce = async (): Promise<Agent> => {
           if (agent !== undefined) return agent;
-          const [{ Agent }, { createLanguageModel }, { TerminalApprover }] = await Promise.all([import('../../agent/agent.js'), import('../../llm/openai-compatible.js'), import('../terminal-approver.js')]);
-          if (model === undefined) throw new IqueryError('internal', 'no model');
-          const choices = agentChoices(commandOptions);
+          if (model === undefined) throw new IqueryError('internal', 'The agent was asked for with no model configured.');
           const { dictionary } = await dictionaryFor(source, dictionaryOptions);
-          agent = await Agent.open({
-            model: createLanguageModel(model),
-            source,
-            dictionary,
-            home,
-            sessionName: session,
-            mode: choices.mode,
-            policy: choices.policy,
-            sendValues: choices.sendValues,
-            sandbox: commandOptions.sandbox,
-            approver: new TerminalApprover(prompt),
-            onEvent: eventPrinter(choices.mode, { streamText: true }),
-            ...(commandOptions.maxSteps === undefined ? {} : { maxSteps: commandOptions.maxSteps }),
-          });
+          const mode = agentChoices(commandOptions).mode;
+          agent = (await openAgent(source, dictionary, model, { flags: commandOptions, session, json: false, lines: prompt, onEvent: eventPrinter(mode, { streamText: true }) })).agent;
           return agent;
         };
         printNote(model === undefined ? '(offline analyst: no model is configured)' : `(session ${session}; /help for commands)`);
