@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApprovalDecision, Approver, PendingCode } from '../agent/approval.js';
 import { IqueryError } from '../errors.js';
+import { highlightPython, highlightSql } from './highlight.js';
 import type { LineReader } from './line-reader.js';
 
 const colour = (code: number, text: string): string => (process.stderr.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -16,7 +17,8 @@ const colour = (code: number, text: string): string => (process.stderr.isTTY ? `
 export function showPendingCode(pending: PendingCode): void {
   const title = pending.tool === 'load_data' ? `load_data → DataFrame ${pending.name ?? ''}` : pending.tool;
   process.stderr.write(`\n${colour(1, `── ${title} (${pending.language}) ──`)}\n`);
-  for (const line of pending.code.split('\n')) process.stderr.write(`  ${colour(36, line)}\n`);
+  const code = process.stderr.isTTY ? (pending.language === 'sql' ? highlightSql(pending.code, 'duckdb') : highlightPython(pending.code)) : pending.code;
+  for (const line of code.split('\n')) process.stderr.write(`  ${line}\n`);
   for (const finding of pending.findings) {
     const mark = finding.severity === 'danger' ? colour(31, '✖') : finding.severity === 'warning' ? colour(33, '!') : colour(32, '✓');
     process.stderr.write(`  ${mark} ${finding.line === undefined ? '' : `line ${finding.line}: `}${finding.message}\n`);
