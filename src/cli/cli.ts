@@ -17,6 +17,7 @@ const commandModules: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['eval'], load: async () => (await import('./commands/eval-command.js')).registerEvalCommand },
   { names: ['chat'], load: async () => (await import('./commands/chat-command.js')).registerChatCommand },
   { names: ['memory'], load: async () => (await import('./commands/memory-commands.js')).registerMemoryCommands },
+  { names: ['mcp'], load: async () => (await import('./commands/mcp-command.js')).registerMcpCommand },
 ];
 
 /** The command word in argv: the first argument that is not a global option or its value. */
