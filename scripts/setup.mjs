@@ -73,10 +73,22 @@ function ensureBuild() {
   writeFileSync(stamp, new Date().toISOString());
 }
 
+/** The web app (web/ → dist/web/, served by `iquery serve`): rebuilt when anything under web/ is newer. */
+function ensureWebBuild() {
+  const stamp = join(root, 'dist', 'web', '.build-stamp');
+  const sources = Math.max(newestMtime(join(root, 'web')), newestMtime(join(root, 'package-lock.json')));
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= sources) return;
+  step('building the web app (vite)');
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join('web', 'tsconfig.json')]);
+  run(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join('web', 'vite.config.mjs'), '--logLevel', 'warn']);
+  writeFileSync(stamp, new Date().toISOString());
+}
+
 /**
  * What the Python sandbox needs from the system, as Debian packages: the interpreter's libraries,
  * bubblewrap for isolation, seccomp bindings, CJK fonts for Chinese chart labels, and ipykernel for
- * the sandbox benchmark's peer; and a C++ compiler and make for the native frame writer.
+ * the sandbox benchmark's peer; a C++ compiler and make for the native frame writer; and Chromium
+ * for the web app's browser tests.
  */
 const systemPackages = [
   'g++',
@@ -95,6 +107,7 @@ const systemPackages = [
   'fonts-noto-cjk',
   'python3-ipykernel',
   'python3-jupyter-client',
+  'chromium',
 ];
 
 function missingDebianPackages() {
@@ -241,6 +254,7 @@ function ensureFontCache() {
 checkNode();
 ensureDependencies();
 ensureBuild();
+ensureWebBuild();
 if (!ensureSystemPackages()) ensurePythonFallback();
 ensureNativeAddon();
 ensureFontCache();
