@@ -102,12 +102,14 @@ export async function openAgent(
   source: DataSource,
   dictionary: Dictionary,
   settings: LlmSettings,
-  options: { flags: AgentFlags; session: string; json: boolean | undefined; today?: string; onEvent?: (event: AgentEvent) => void; lines?: LineReader },
+  options: { flags: AgentFlags; session: string; json: boolean | undefined; today?: string; onEvent?: (event: AgentEvent) => void; lines?: LineReader; codeShownByEvents?: boolean },
 ): Promise<OpenedAgent> {
   const [{ Agent }, { createLanguageModel }] = await Promise.all([import('../agent/agent.js'), import('../llm/openai-compatible.js')]);
   const choices = agentChoices(options.flags);
   const lines = options.lines ?? (canPrompt(options.json) ? new LineReader() : undefined);
-  const approver = lines === undefined ? undefined : new TerminalApprover(lines);
+  // Code is shown once: by the event printer when it shows every statement, else with the prompt.
+  const showCode = options.codeShownByEvents !== true && choices.mode === 'normal';
+  const approver = lines === undefined ? undefined : new TerminalApprover(lines, { showCode });
   const agent = await Agent.open({
     model: createLanguageModel(settings),
     source,
@@ -127,7 +129,7 @@ export async function openAgent(
 }
 
 /** Shows the work on stderr as it happens: compact in normal mode, everything in developer mode. */
-export function eventPrinter(mode: AgentMode, options: { streamText: boolean }): (event: AgentEvent) => void {
+export function eventPrinter(mode: AgentMode, options: { streamText: boolean; showCode?: boolean }): (event: AgentEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'plan':
@@ -140,7 +142,7 @@ export function eventPrinter(mode: AgentMode, options: { streamText: boolean }):
         if (mode === 'developer') process.stderr.write(event.text);
         return;
       case 'code':
-        if (mode !== 'normal') showPendingCode(event.pending);
+        if (mode !== 'normal' || options.showCode === true) showPendingCode(event.pending);
         return;
       case 'step':
         printNote(`▸ ${event.step.tool}${event.step.status === 'ok' ? '' : ` [${event.step.status}]`}: ${mode === 'normal' ? (event.step.output.split('\n')[0] ?? '').slice(0, 200) : event.step.output}`);

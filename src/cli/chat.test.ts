@@ -36,6 +36,9 @@ test('slash commands, a follow-up, /save and /report', async () => {
   assert.match(report, /## 1\. total amount by region/);
   assert.match(report, /## 2\. only north/);
   assert.match(report, /```sql\nSELECT/);
+  const chart = /\(chart: (.+\.svg)\)/.exec(run.stderr)?.[1];
+  assert.ok(chart !== undefined && existsSync(chart), run.stderr);
+  assert.match(readFileSync(chart, 'utf8'), /north/);
 });
 
 test('the chat speaks Chinese when the locale is Chinese', async () => {

@@ -40,9 +40,12 @@ function editInEditor(code: string, extension: string): string {
 
 export class TerminalApprover implements Approver {
   private readonly lines: LineReader;
+  private readonly showCode: boolean;
 
-  constructor(lines: LineReader) {
+  /** `showCode: false` when the code was already shown as it was written (chat, expert and developer modes). */
+  constructor(lines: LineReader, options: { showCode?: boolean } = {}) {
     this.lines = lines;
+    this.showCode = options.showCode ?? true;
   }
 
   /** The first letter of the answer when it is one of `choices`; Enter takes the first choice. Ended input stops the turn. */
@@ -57,7 +60,7 @@ export class TerminalApprover implements Approver {
   }
 
   async approveCode(pending: PendingCode): Promise<ApprovalDecision> {
-    showPendingCode(pending);
+    if (this.showCode) showPendingCode(pending);
     const choice = await this.choose('Run it? r = run, e = edit, s = skip, a = run all', 'resa');
     if (choice === 's') return { action: 'skip' };
     if (choice === 'a') return { action: 'run_all' };

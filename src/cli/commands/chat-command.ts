@@ -5,6 +5,7 @@ import { extname, join, resolve } from 'node:path';
 import type { Agent, AgentMode, AgentResult } from '../../agent/agent.js';
 import { agentModes } from '../../agent/agent.js';
 import { renderSessionReport } from '../../agent/session-report.js';
+import { renderChartSvg, type ChartToDraw } from '../../charts/render-chart.js';
 import { agentSessionFolder, loadAgentSession, saveAgentSession, type AgentTurnRecord } from '../../agent/session-store.js';
 import type { AskResult } from '../../analyst/analyst.js';
 import { contextOf, loadConversation, recordTurn, saveConversation } from '../../analyst/conversations.js';
@@ -61,6 +62,7 @@ Ctrl-C 只中断正在运行的步骤，不会退出对话。`,
   noTable: { en: 'There is no table to save yet.', zh: '还没有可保存的表。' },
   saved: { en: (path: string) => `(saved ${path})`, zh: (path: string) => `（已保存 ${path}）` },
   thinking: { en: 'thinking…', zh: '思考中…' },
+  chart: { en: (path: string) => `(chart: ${path})`, zh: (path: string) => `（图表：${path}）` },
   running: { en: (tool: string) => `running ${tool}…`, zh: (tool: string) => `正在运行 ${tool}…` },
   modeOffline: { en: 'Modes apply to the agent; no model is configured.', zh: '模式只用于智能体；当前没有配置模型。' },
 } as const;
@@ -95,6 +97,16 @@ function dictionarySummary(dictionary: Dictionary): string {
     lines.push(renderTable(['metric', 'label', 'definition'], dictionary.metrics.map((metric) => [metric.name, metric.label, metric.sql])));
   }
   return lines.join('\n');
+}
+
+/** Draws a chart into the session's charts folder as SVG; the file's path, or undefined when it is not a picture. */
+function saveChart(folder: string, chart: ChartToDraw): string | undefined {
+  const svg = renderChartSvg(chart);
+  if (svg === undefined) return undefined;
+  mkdirSync(join(folder, 'charts'), { recursive: true });
+  const path = join(folder, 'charts', `chart-${new Date().toISOString().replace(/[:.]/g, '-')}.svg`);
+  writeFileSync(path, svg);
+  return path;
 }
 
 /** An offline answer as a turn of the session record, so /report and /save treat both analysts alike. */
@@ -146,7 +158,7 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
       };
       process.on('SIGINT', onInterrupt);
       const offline = model === undefined ? (await openAnalyst(source, dictionaryOptions)).analyst : undefined;
-      const print = eventPrinter(mode, { streamText: true });
+      const print = (event: Parameters<ReturnType<typeof eventPrinter>>[0]): void => eventPrinter(mode, { streamText: true, showCode: true })(event);
       const openAgentOnce = async (): Promise<Agent> => {
         if (agent !== undefined) return agent;
         if (model === undefined) throw new IqueryError('internal', 'The agent was asked for with no model configured.');
@@ -156,6 +168,7 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
             session,
             json: false,
             lines: prompt,
+            codeShownByEvents: true,
             onEvent: (event) => {
               spinner.stop();
               print(event);
@@ -164,10 +177,17 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
               if (commandOptions.open === true && event.type === 'step') {
                 for (const file of event.step.files ?? []) if (file.endsWith('.png') && agent !== undefined) openFile(join(agent.sessionFolder, file));
               }
+              if (event.type === 'chart') showChart({ ...event.chart, y: event.chart.y ?? [], columns: event.chart.data.columns, rows: event.chart.data.rows });
             },
           })
         ).agent;
         return agent;
+      };
+      const showChart = (chart: ChartToDraw): void => {
+        const path = saveChart(agentSessionFolder(home, session), chart);
+        if (path === undefined) return;
+        printNote(messages.chart[language](path));
+        if (commandOptions.open === true) openFile(path);
       };
       const sessionRecord = () => {
         if (agent !== undefined) return agent.session;
@@ -256,6 +276,7 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
               if (result.status === 'answered' && result.columns.length > 0) {
                 lastTable = { columns: result.columns, rows: result.rows };
                 printLine(renderTable(result.columns, result.rows.slice(0, 20).map((row) => row.map(formatCell))));
+                if (result.chart !== null) showChart({ ...result.chart, columns: result.columns, rows: result.rows });
               }
             } else {
               spinner.start(messages.thinking[language]);
