@@ -163,8 +163,8 @@ export interface ToolboxOptions {
   approver?: Approver;
   /** The question of the current turn, recorded with proposed memories. */
   question: () => string;
-  /** The steps so far, for write_report. */
-  report: () => { question: string; plan: string[]; steps: { tool: string; input: unknown; output: string }[] };
+  /** Writes the analysis report of the current turn (write_report); resolves to the files written. */
+  writeReport: (title: string | undefined, summary: string | undefined) => Promise<{ folder: string; files: string[]; warnings: string[] }>;
   onNote?: (text: string) => void;
   /**
    * DataFrames loaded earlier in the session, by other processes: loaded again, in order, when this
@@ -529,23 +529,16 @@ export class Toolbox {
     };
   }
 
-  private writeReport(title: string | undefined, summary: string | undefined): ToolRunResult {
-    const report = this.options.report();
-    const lines = [`# ${title ?? report.question}`, '', `**Question:** ${report.question}`, '', `**Data:** ${this.options.source.label} (dictionary version ${this.options.dictionary.version})`, ''];
-    if (report.plan.length > 0) lines.push('## Plan', '', ...report.plan.map((step, index) => `${index + 1}. ${step}`), '');
-    if (summary !== undefined) lines.push('## Findings', '', summary, '');
-    lines.push('## Steps', '');
-    for (const [index, step] of report.steps.entries()) {
-      lines.push(`### ${index + 1}. ${step.tool}`, '');
-      const input = step.input as Record<string, unknown> | undefined;
-      const code = typeof input?.['sql'] === 'string' ? ['sql', input['sql']] : typeof input?.['code'] === 'string' ? ['python', input['code']] : undefined;
-      if (code !== undefined) lines.push('```' + String(code[0]), String(code[1]), '```', '');
-      lines.push(step.output, '');
-    }
-    const file = `reports/report-${Date.now()}.md`;
-    mkdirSync(join(this.options.folder, 'reports'), { recursive: true });
-    writeFileSync(join(this.options.folder, file), lines.join('\n'));
-    return { status: 'ok', forModel: `Report written to ${file}.`, summary: `report ${file}`, files: [file] };
+  private async writeReport(title: string | undefined, summary: string | undefined): Promise<ToolRunResult> {
+    const written = await this.options.writeReport(title, summary);
+    const relative = written.files.map((file) => file.slice(this.options.folder.length + 1));
+    const unsupported = written.warnings.filter((warning) => warning.startsWith('unsupported'));
+    return {
+      status: 'ok',
+      forModel: `Report written: ${relative.join(', ')}.${unsupported.length > 0 ? ` ${unsupported.join(' ')}` : ''}`,
+      summary: `report ${relative[0] ?? written.folder}`,
+      files: relative,
+    };
   }
 
   /** The kernel, when Python has run (for the session's workspace and clean-up). */

@@ -5,6 +5,7 @@
  * keeps the code until `resume`. Every step is saved as it happens, so no error loses the conversation.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { detectLanguage, type Language } from '../analyst/text.js';
 import type { Dictionary } from '../dictionary/dictionary.js';
 import { IqueryError, messageOf } from '../errors.js';
@@ -94,6 +95,8 @@ export interface AgentSettings {
   maxRepairs?: number;
   today?: string;
   context?: ContextBudget;
+  /** The `--data` the session runs on, recorded in reports for `iquery rerun`. */
+  dataSpec?: string;
 }
 
 const emptyUsage = (): TokenUsage => ({ promptTokens: 0, completionTokens: 0, totalTokens: 0 });
@@ -157,11 +160,21 @@ export class Agent {
       sandbox: settings.sandbox ?? true,
       ...(settings.approver === undefined ? {} : { approver: settings.approver }),
       question: () => this.state?.turn.question ?? '',
-      report: () => ({
-        question: this.state?.turn.question ?? '',
-        plan: this.state?.turn.plan ?? [],
-        steps: (this.state?.turn.steps ?? []).map((step) => ({ tool: step.tool, input: step.input, output: step.output })),
-      }),
+      writeReport: async (title, summary) => {
+        const { writeAnalysisReport } = await import('../report/write-analysis-report.js');
+        const turn = this.current().turn;
+        const folder = join(this.folder, 'reports', new Date().toISOString().replace(/[:.]/g, '-'));
+        const rendered = await writeAnalysisReport(
+          { analyst: 'agent', record: this.record, sessionFolder: this.folder, turn: { ...turn, answer: turn.answer === '' ? summary ?? '' : turn.answer }, ...(summary === undefined ? {} : { narrative: summary }), ...(title === undefined ? {} : { title }) },
+          { source: settings.source, dictionary: settings.dictionary, folder, ...(settings.dataSpec === undefined ? {} : { data: settings.dataSpec }) },
+        );
+        const unsupported = rendered.report.numbers.unsupported;
+        return {
+          folder: rendered.folder,
+          files: rendered.files.map((file) => file.path),
+          warnings: unsupported.length === 0 ? [] : [`unsupported numbers (flagged in the report, not found in any result): ${unsupported.join(', ')}`],
+        };
+      },
       onNote: (text) => this.emit({ type: 'note', text }),
       restoreFrames: record.turns.flatMap((turn) =>
         turn.steps.flatMap((step) => {

@@ -102,7 +102,7 @@ export async function openAgent(
   source: DataSource,
   dictionary: Dictionary,
   settings: LlmSettings,
-  options: { flags: AgentFlags; session: string; json: boolean | undefined; today?: string; onEvent?: (event: AgentEvent) => void; lines?: LineReader; codeShownByEvents?: boolean },
+  options: { flags: AgentFlags; session: string; json: boolean | undefined; today?: string; onEvent?: (event: AgentEvent) => void; lines?: LineReader; codeShownByEvents?: boolean; data?: string },
 ): Promise<OpenedAgent> {
   const [{ Agent }, { createLanguageModel }] = await Promise.all([import('../agent/agent.js'), import('../llm/openai-compatible.js')]);
   const choices = agentChoices(options.flags);
@@ -124,6 +124,7 @@ export async function openAgent(
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     ...(options.flags.maxSteps === undefined ? {} : { maxSteps: options.flags.maxSteps }),
     ...(options.today === undefined ? {} : { today: options.today }),
+    ...(options.data === undefined ? {} : { dataSpec: options.data }),
   });
   return { agent, lines };
 }

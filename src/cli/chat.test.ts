@@ -22,7 +22,7 @@ test('slash commands, a follow-up, /save and /report', async () => {
   const csv = join(folder, 'saved.csv');
   const run = await chat(['/help', '/tables', '/dict', '/mode expert', '/nope', 'total amount by region', 'only north', `/save ${csv}`, '/report', '/exit'].join('\n') + '\n');
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /\/report +write a Markdown report/);
+  assert.match(run.stdout, /\/report \[DIR\] +write the report of the last analysis \(Markdown, HTML, PDF\)/);
   assert.match(run.stdout, /orders +│? *5/);
   assert.match(run.stdout, /region +│? *地区 \/ region/);
   assert.match(run.stderr, /Unknown command \/nope/);
@@ -32,10 +32,10 @@ test('slash commands, a follow-up, /save and /report', async () => {
   assert.match(readFileSync(csv, 'utf8'), /north,17\.75/);
   const reports = readdirSync(join(home, 'agent', 'c1', 'reports'));
   assert.equal(reports.length, 1);
-  const report = readFileSync(join(home, 'agent', 'c1', 'reports', reports[0] ?? ''), 'utf8');
-  assert.match(report, /## 1\. total amount by region/);
-  assert.match(report, /## 2\. only north/);
+  const report = readFileSync(join(home, 'agent', 'c1', 'reports', reports[0] ?? '', 'report.md'), 'utf8');
+  assert.match(report, /only north/);
   assert.match(report, /```sql\nSELECT/);
+  assert.ok(existsSync(join(home, 'agent', 'c1', 'reports', reports[0] ?? '', 'report.html')));
   const chart = /\(chart: (.+\.svg)\)/.exec(run.stderr)?.[1];
   assert.ok(chart !== undefined && existsSync(chart), run.stderr);
   assert.match(readFileSync(chart, 'utf8'), /north/);

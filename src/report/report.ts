@@ -61,6 +61,8 @@ export interface ReportFinding {
   chart?: ChartToDraw;
   /** The step whose result the finding describes. */
   step?: number;
+  /** How each column of that result reads, by position: `percent` columns hold fractions shown as percent. */
+  formats?: string[];
 }
 
 export interface NumberCheck {

@@ -206,9 +206,9 @@ export function createApp(context: AppContext): Hono {
     });
   });
 
-  app.post('/api/sessions/:id/reports', (c) => {
+  app.post('/api/sessions/:id/reports', async (c) => {
     const session = sessions.get(c.req.param('id'));
-    const report = session.writeReport();
+    const report = await session.writeReport();
     if (report === undefined) throw httpError(409, 'nothing_to_report', `Session ${session.id} has no finished turn to report on.`, 'Ask a question first.');
     return c.json(report, 201);
   });

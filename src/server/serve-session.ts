@@ -23,7 +23,7 @@ import { EventQueue } from './event-queue.js';
 import { HttpApprover } from './http-approver.js';
 import { maxStreamedRows, type ServeSettings, type SessionSummary, type SessionView, type StreamEvent, type TurnView } from './server.js';
 import { listSessionFiles, resolveSessionFile, uploadTarget, uploadsFolderName, type SessionFile } from './session-files.js';
-import { renderTurnReport } from './session-report.js';
+import { writeAnalysisReport, type AnalysisToReport } from '../report/write-analysis-report.js';
 import { agentResultEvents, agentTurn, errorView, offlineResultEvents, offlineTurn, streamEventOf } from './stream-events.js';
 
 /** A message being answered: its events until `done`, and a way to stop it. */
@@ -61,6 +61,8 @@ export class ServeSession {
   /** Where the running message's events go. */
   private emit: ((event: StreamEvent) => void) | undefined;
   private closed = false;
+  /** The offline analyst's last answer, for its report. */
+  private lastOffline: AskResult | undefined;
 
   constructor(id: string, settings: ServeSettings) {
     this.id = id;
@@ -157,6 +159,7 @@ export class ServeSession {
 
   private finishOffline(turn: TurnView, result: AskResult & { fallback?: unknown }, emit: (event: StreamEvent) => void): string {
     Object.assign(turn, offlineTurn(result));
+    if (result.status === 'answered') this.lastOffline = result;
     for (const event of offlineResultEvents(result)) emit(event);
     return result.status;
   }
@@ -265,16 +268,24 @@ export class ServeSession {
     return resolveSessionFile(this.folder, relative);
   }
 
-  /** Writes a Markdown report of the last finished turn into `reports/`; undefined when no turn has finished. */
-  writeReport(): { path: string; format: 'markdown' } | undefined {
+  /**
+   * Writes the analysis report of the last finished turn into `reports/<time>/` (report.json, .md,
+   * .html, and .pdf when Chromium is there); undefined when no turn has finished.
+   */
+  async writeReport(): Promise<{ path: string; format: 'markdown'; files: string[]; warnings: string[] } | undefined> {
     const turn = this.turns.findLast((candidate) => candidate.status !== 'running');
     if (turn === undefined) return undefined;
-    const at = new Date();
-    const text = renderTurnReport(turn, { session: this.id, data: this.source.label, dictionaryVersion: this.dictionary.version, at });
-    const path = `reports/report-${at.toISOString().replace(/[-:.]/g, '')}.md`;
-    mkdirSync(join(this.folder, 'reports'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(this.folder, path), text, { mode: 0o600 });
-    return { path, format: 'markdown' };
+    const record = this.agent?.session;
+    const analysis: AnalysisToReport | undefined =
+      turn.analyst === 'offline' || this.lastOffline?.question === turn.question
+        ? this.lastOffline === undefined ? undefined : { analyst: 'offline', result: this.lastOffline }
+        : record === undefined || record.turns.length === 0 ? undefined : { analyst: 'agent', record, sessionFolder: this.folder };
+    if (analysis === undefined) return undefined;
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+    const rendered = await writeAnalysisReport(analysis, { source: this.source, dictionary: this.dictionary, folder: join(this.folder, 'reports', stamp) });
+    const relative = (path: string): string => path.slice(this.folder.length + 1);
+    const markdown = rendered.files.find((file) => file.format === 'markdown');
+    return { path: relative(markdown?.path ?? rendered.folder), format: 'markdown', files: rendered.files.map((file) => relative(file.path)), warnings: rendered.warnings };
   }
 
   /** Stops the work under way, waits for it, and closes the agent and the uploads' source. */

@@ -522,11 +522,20 @@ describe('the HTTP API, in process', () => {
     const report = await json(offlineServer, `/api/sessions/${id}/reports`, { method: 'POST' });
     assert.equal(report.status, 201);
     assert.equal(report.body.format, 'markdown');
-    assert.match(report.body.path, /^reports\/report-.*\.md$/);
+    assert.match(report.body.path, /^reports\/\d{8}T\d+Z\/report\.md$/);
+    const folder = report.body.path.slice(0, -'report.md'.length);
+    for (const name of ['report.json', 'report.md', 'report.html']) assert.ok(report.body.files.includes(`${folder}${name}`), name);
     const text = await (await send(offlineServer, `/api/sessions/${id}/files/${report.body.path}`)).text();
     assert.match(text, /^# 各城市有多少客户/);
+    assert.match(text, /## 使用的数据/);
     assert.match(text, /\| Beijing \| 4 \|/);
     assert.match(text, /```sql\nSELECT/);
+    const html = await (await send(offlineServer, `/api/sessions/${id}/files/${folder}report.html`)).text();
+    assert.match(html, /<h1>各城市有多少客户<\/h1>/);
+    assert.doesNotMatch(html, /<script|(?:src|href)=["']?https?:/);
+    const model = JSON.parse(await (await send(offlineServer, `/api/sessions/${id}/files/${folder}report.json`)).text());
+    assert.equal(model.language, 'zh');
+    assert.equal(model.steps[0].result.rowCount, model.steps[0].result.rows.length);
   });
 
   test('dictionary: read; a bad edit is 422 with lines and changes nothing; a good one is saved and new sessions use it', async () => {

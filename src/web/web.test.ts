@@ -224,13 +224,16 @@ describe('the web app, served by iquery serve, in headless Chromium', { skip: no
     await page.locator('.answer-text', { hasText: 'Water' }).waitFor();
     assert.equal(await firstCell(page).innerText(), 'Coffee');
     await page.getByRole('button', { name: 'Report' }).click();
-    const report = page.locator('.preview .markdown');
-    await report.locator('h2', { hasText: 'total units by product' }).waitFor();
+    // The HTML report, in a frame with no permissions: its title, its result table, its inline chart.
+    const report = page.frameLocator('.preview iframe.preview-report');
+    await report.locator('h1', { hasText: 'total units by product' }).waitFor();
     await report.getByRole('cell', { name: 'Water' }).waitFor();
+    await report.locator('figure.chart svg').waitFor();
+    assert.equal(await page.locator('.preview iframe.preview-report').getAttribute('sandbox'), '');
     assert.equal(await page.locator('.files-table td', { hasText: 'uploads/products.csv' }).count(), 1);
     await screenshot(page, 'report');
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('.preview').getByRole('button', { name: 'Download' }).click()]);
-    assert.match(download.suggestedFilename(), /\.md$/);
+    assert.equal(download.suggestedFilename(), 'report.html');
     await page.context().close();
   });
 

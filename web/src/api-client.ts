@@ -225,7 +225,7 @@ export const api = {
   listFiles: async (id: string) => (await json<{ files: WorkspaceFile[] }>(`${sessionPath(id)}/files`)).files,
   /** A workspace file's bytes; fetched rather than linked, because a link cannot carry the token. */
   fetchFile: async (id: string, path: string) => (await request(`${sessionPath(id)}/files/${path.split('/').map(encodeURIComponent).join('/')}`)).blob(),
-  createReport: (id: string) => json<{ path: string; format: 'markdown' }>(`${sessionPath(id)}/reports`, { method: 'POST' }),
+  createReport: (id: string) => json<{ path: string; format: 'markdown'; files: string[]; warnings: string[] }>(`${sessionPath(id)}/reports`, { method: 'POST' }),
   getDictionary: () => json<DictionaryDocument>('api/dictionary'),
   putDictionary: (yaml: string) => json<{ version: string }>('api/dictionary', jsonBody('PUT', { yaml })),
 

@@ -157,7 +157,8 @@ export function App() {
     show('files');
     try {
       const report = await api.createReport(sessionId);
-      setOpenPath(report.path);
+      // The HTML report has the charts; the Markdown one is the fallback.
+      setOpenPath(report.files.find((file) => file.endsWith('/report.html')) ?? report.path);
       setFilesVersion((version) => version + 1);
     } catch (failure) {
       setNotice(messageOf(failure));

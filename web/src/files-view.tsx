@@ -1,7 +1,9 @@
 /**
  * The chat's workspace files (uploads, charts, figures, reports) with downloads, an upload button,
  * the report of the last answer, and a preview of the chosen file: text and Markdown as text, images
- * as images. Files are fetched, not linked, because a link cannot carry the token.
+ * as images, and an HTML report in a frame sandboxed with no permissions at all (the report has no
+ * script and fetches nothing; the sandbox makes sure). Files are fetched, not linked, because a link
+ * cannot carry the token.
  */
 import { useEffect, useState } from 'react';
 import { api, saveBlob, type WorkspaceFile } from './api-client';
@@ -14,7 +16,7 @@ interface Preview {
   imageUrl?: string;
 }
 
-const textExtensions = ['.md', '.txt', '.csv', '.tsv', '.json', '.sql', '.py', '.yaml', '.yml'];
+const textExtensions = ['.md', '.html', '.txt', '.csv', '.tsv', '.json', '.sql', '.py', '.yaml', '.yml'];
 const imageExtensions = ['.png', '.svg', '.jpg', '.jpeg', '.gif', '.webp'];
 
 const hasExtension = (path: string, extensions: string[]): boolean => extensions.some((extension) => path.toLowerCase().endsWith(extension));
@@ -173,13 +175,15 @@ export function FilesView({ sessionId, openPath, onOpen, onMakeReport, onUpload,
       {preview !== null && (
         <article className="preview">
           <div className="page-header">
-            <h3>{preview.path.endsWith('.md') ? t('reportOf', { path: preview.path }) : preview.path}</h3>
+            <h3>{/\/report\.(md|html)$/.test(preview.path) ? t('reportOf', { path: preview.path }) : preview.path}</h3>
             <button type="button" onClick={() => download(preview.path)}>
               {t('download')}
             </button>
           </div>
           {preview.imageUrl !== undefined ? (
             <img src={preview.imageUrl} alt={preview.path} />
+          ) : preview.path.endsWith('.html') ? (
+            <iframe className="preview-report" sandbox="" srcDoc={preview.text ?? ''} title={preview.path} />
           ) : preview.path.endsWith('.md') ? (
             <MarkdownView markdown={preview.text ?? ''} />
           ) : (

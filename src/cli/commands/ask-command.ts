@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import type { AskResult, OfflineAnalyst } from '../../analyst/analyst.js';
+import { OfflineAnalyst, type AskResult } from '../../analyst/analyst.js';
 import { contextOf, loadConversation, recordTurn, saveConversation, type Conversation } from '../../analyst/conversations.js';
 import { dictionaryFor, openAnalyst } from '../../analyst/open-analyst.js';
 import { iqueryHome } from '../../config/home.js';
@@ -11,6 +11,8 @@ import { printJson, printLine, printNote, type GlobalOptions } from '../output.j
 import { formatCell, renderTable } from '../render-table.js';
 import { numberFlag } from '../number-flag.js';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AnalysisToReport, ReportTarget } from '../../report/write-analysis-report.js';
 import type { DataSource, SqlValue } from '../../sources/source.js';
 import type { Dictionary } from '../../dictionary/dictionary.js';
 import type { AgentResult } from '../../agent/agent.js';
@@ -25,6 +27,7 @@ interface AskOptions extends AgentFlags {
   maxRows: number;
   approve?: boolean;
   reject?: boolean;
+  report?: string;
 }
 
 function checkToday(today: string | undefined): void {
@@ -77,6 +80,31 @@ async function answer(analyst: OfflineAnalyst, question: string, conversation: C
   return result;
 }
 
+/** Where the report of question `index` of `count` goes: the folder itself, or one subfolder per question. */
+function reportFolder(base: string, index: number, count: number): string {
+  return count > 1 ? join(base, `q${index + 1}`) : base;
+}
+
+/**
+ * Writes the report of an analysis (`--report DIR`) and says where; a report that cannot be written
+ * is a warning, never a lost answer.
+ */
+async function reportOn(analysis: AnalysisToReport, target: ReportTarget, json: boolean | undefined): Promise<{ folder: string; files: string[]; warnings: string[] } | { error: string }> {
+  try {
+    const { writeAnalysisReport } = await import('../../report/write-analysis-report.js');
+    const rendered = await writeAnalysisReport(analysis, target);
+    if (!json) {
+      for (const file of rendered.files) printNote(`report: ${file.path}`);
+      for (const warning of rendered.warnings) printNote(`(report: ${warning})`);
+    }
+    return { folder: rendered.folder, files: rendered.files.map((file) => file.path), warnings: rendered.warnings };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!json) printNote(`(the report could not be written: ${message})`);
+    return { error: message };
+  }
+}
+
 /** Exit code of an agent result: errors by their code (1 for what the user can fix, 2 for internal). */
 function agentExitCode(result: AgentResult): number {
   if (result.status !== 'error') return 0;
@@ -95,6 +123,7 @@ async function askAgent(
   options: GlobalOptions,
   commandOptions: AskOptions,
   offline: () => Promise<OfflineAnalyst>,
+  dataPath: string | undefined,
 ): Promise<number> {
   const choices = agentChoices(commandOptions);
   let worst = 0;
@@ -109,6 +138,7 @@ async function askAgent(
       json: options.json,
       ...(commandOptions.today === undefined ? {} : { today: commandOptions.today }),
       ...(printer === undefined ? {} : { onEvent: printer }),
+      ...(dataPath === undefined ? {} : { data: dataPath }),
     });
     const interrupt = new AbortController();
     const onSignal = (): void => interrupt.abort();
@@ -128,7 +158,9 @@ async function askAgent(
       // The model is down: the offline analyst answers, and says it did.
       const fallback = await (await offline()).ask(question, { maxRows: commandOptions.maxRows });
       const reason = result.error?.message ?? 'the model could not be reached';
-      if (options.json) printJson({ ...fallback, fallback: { from: result.model, reason } });
+      const target = { source, dictionary, folder: reportFolder(commandOptions.report ?? '', index, runs.length), ...(dataPath === undefined ? {} : { data: dataPath }) };
+      const report = commandOptions.report === undefined || fallback.status !== 'answered' ? undefined : await reportOn({ analyst: 'offline', result: fallback }, target, options.json);
+      if (options.json) printJson({ ...fallback, fallback: { from: result.model, reason }, ...(report === undefined ? {} : { report }) });
       else {
         printNote(`(the model could not be reached: ${reason}; the offline analyst answered instead)`);
         printForPerson(fallback);
@@ -136,7 +168,12 @@ async function askAgent(
       if (fallback.status === 'error') worst = Math.max(worst, 1);
       continue;
     }
-    if (options.json) printJson(result);
+    let report: Awaited<ReturnType<typeof reportOn>> | undefined;
+    if (commandOptions.report !== undefined && (result.status === 'answered' || result.status === 'stopped')) {
+      const target = { source, dictionary, folder: reportFolder(commandOptions.report, index, runs.length), ...(dataPath === undefined ? {} : { data: dataPath }) };
+      report = await reportOn({ analyst: 'agent', record: agent.session, sessionFolder: agent.sessionFolder }, target, options.json);
+    }
+    if (options.json) printJson(report === undefined ? result : { ...result, report });
     else {
       if (runs.length > 1) printLine(`${index === 0 ? '' : '\n'}■ ${question ?? ''}`);
       printAgentResult(result, { answerStreamed: false });
@@ -157,7 +194,8 @@ export function registerAskCommand(program: Command, globals: () => GlobalOption
     .option('--today <date>', 'the date relative time counts from (YYYY-MM-DD; default today)')
     .option('--max-rows <n>', 'most rows in a result', numberFlag('--max-rows', 'positive whole number'), 1000)
     .option('--approve', 'run the code (or accept the plan) the session is waiting on, and go on')
-    .option('--reject', 'skip the code (or plan) the session is waiting on, and go on');
+    .option('--reject', 'skip the code (or plan) the session is waiting on, and go on')
+    .option('--report <dir>', 'write a report of the analysis into DIR: Markdown, self-contained HTML, and PDF when Chromium is there');
   addAgentOptions(command).action(async (words: string[], commandOptions: AskOptions) => {
       const options = globals();
       checkToday(commandOptions.today);
@@ -180,14 +218,12 @@ export function registerAskCommand(program: Command, globals: () => GlobalOption
         if (model !== undefined) {
           const { dictionary } = await dictionaryFor(source, dictionaryOptions);
           const offline = async (): Promise<OfflineAnalyst> => (await openAnalyst(source, { ...dictionaryOptions, ...(commandOptions.today === undefined ? {} : { today: commandOptions.today }) })).analyst;
-          const code = await askAgent(source, dictionary, model, questions, options, commandOptions, offline);
+          const code = await askAgent(source, dictionary, model, questions, options, commandOptions, offline, dataPath);
           if (code > 0) process.exitCode = code;
           return;
         }
-        const { analyst, origin } = await openAnalyst(source, {
-          ...dictionaryOptions,
-          ...(commandOptions.today === undefined ? {} : { today: commandOptions.today }),
-        });
+        const { dictionary, origin } = await dictionaryFor(source, dictionaryOptions);
+        const analyst = await OfflineAnalyst.create(source, dictionary, commandOptions.today === undefined ? {} : { today: commandOptions.today });
         if (!options.json && origin === 'drafted') printNote('(no dictionary given: using one drafted from the data; pass --dict for better answers)');
         const conversation = commandOptions.session === undefined ? undefined : loadConversation(home, commandOptions.session);
         let worst = 0;
@@ -195,12 +231,13 @@ export function registerAskCommand(program: Command, globals: () => GlobalOption
           const result = await answer(analyst, question, conversation, commandOptions);
           if (conversation !== undefined) saveConversation(home, conversation);
           if (result.status === 'error') worst = Math.max(worst, exitCodeFor(new IqueryError((result.error?.code ?? 'internal') as never, result.error?.message ?? '')));
-          if (options.json) {
-            printJson(result);
-          } else {
+          if (!options.json) {
             if (questions.length > 1) printLine(`${index === 0 ? '' : '\n'}■ ${question}`);
             printForPerson(result);
           }
+          const target = { source, dictionary, folder: reportFolder(commandOptions.report ?? '', index, questions.length), ...(dataPath === undefined ? {} : { data: dataPath }) };
+          const report = commandOptions.report === undefined || result.status !== 'answered' ? undefined : await reportOn({ analyst: 'offline', result }, target, options.json);
+          if (options.json) printJson(report === undefined ? result : { ...result, report });
         }
         if (!options.json && commandOptions.offline !== true) printNote('(answered by the offline analyst: no model is configured; see `iquery ask --help` for --llm-provider)');
         if (worst > 0) process.exitCode = worst;

@@ -6,6 +6,7 @@ import type { Agent, AgentMode, AgentResult } from '../../agent/agent.js';
 import { agentModes } from '../../agent/agent.js';
 import { renderSessionReport } from '../../agent/session-report.js';
 import { renderChartSvg, type ChartToDraw } from '../../charts/render-chart.js';
+import { writeAnalysisReport, type AnalysisToReport } from '../../report/write-analysis-report.js';
 import { agentSessionFolder, loadAgentSession, saveAgentSession, type AgentTurnRecord } from '../../agent/session-store.js';
 import type { AskResult } from '../../analyst/analyst.js';
 import { contextOf, loadConversation, recordTurn, saveConversation } from '../../analyst/conversations.js';
@@ -36,7 +37,7 @@ const messages = {
   /tables          list the tables
   /dict            the data dictionary: tables, columns and metrics
   /mode [MODE]     show or switch the mode: normal, expert (review the plan first), developer
-  /report          write a Markdown report of this conversation
+  /report [DIR]    write the report of the last analysis (Markdown, HTML, PDF)
   /save [FILE]     save the last table (.csv, .json) or the conversation (.md)
   /reset           start a new conversation
   /help            this help
@@ -46,7 +47,7 @@ Ctrl-C stops the running step, not the chat.`,
   /tables          列出数据表
   /dict            数据字典：表、字段和指标
   /mode [模式]      查看或切换模式：normal、expert（先审阅计划）、developer
-  /report          把本次对话写成 Markdown 报告
+  /report [目录]    把最近一次分析写成报告（Markdown、HTML、PDF）
   /save [文件]      保存最后一张表（.csv、.json）或对话（.md）
   /reset           开始新的对话
   /help            显示本帮助
@@ -62,6 +63,8 @@ Ctrl-C 只中断正在运行的步骤，不会退出对话。`,
   noTable: { en: 'There is no table to save yet.', zh: '还没有可保存的表。' },
   saved: { en: (path: string) => `(saved ${path})`, zh: (path: string) => `（已保存 ${path}）` },
   thinking: { en: 'thinking…', zh: '思考中…' },
+  writingReport: { en: 'writing the report…', zh: '正在写报告…' },
+  noReport: { en: 'Ask a question first; the report describes its analysis.', zh: '请先提一个问题；报告描述的是它的分析过程。' },
   chart: { en: (path: string) => `(chart: ${path})`, zh: (path: string) => `（图表：${path}）` },
   running: { en: (tool: string) => `running ${tool}…`, zh: (tool: string) => `正在运行 ${tool}…` },
   modeOffline: { en: 'Modes apply to the agent; no model is configured.', zh: '模式只用于智能体；当前没有配置模型。' },
@@ -151,6 +154,7 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
       let agent: Agent | undefined;
       let running: AbortController | undefined;
       let lastTable: { columns: string[]; rows: SqlValue[][] } | undefined;
+      let lastOffline: AskResult | undefined;
       // Ctrl-C stops the running step, not the chat; at the prompt it leaves.
       const onInterrupt = (): void => {
         if (running !== undefined) running.abort();
@@ -231,11 +235,27 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
             continue;
           }
           if (word === '/report') {
-            const folder = agentSessionFolder(home, session);
-            const path = join(folder, 'reports', `report-${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
-            mkdirSync(join(folder, 'reports'), { recursive: true });
-            writeFileSync(path, renderSessionReport(sessionRecord()));
-            printNote(messages.saved[language](path));
+            const sessionFolder = agentSessionFolder(home, session);
+            const folder = argument !== '' ? resolve(argument) : join(sessionFolder, 'reports', new Date().toISOString().replace(/[:.]/g, '-'));
+            const target = { source, dictionary, folder, ...(dataPath === undefined ? {} : { data: dataPath }) };
+            const analysis: AnalysisToReport | undefined = agent !== undefined && agent.session.turns.length > 0
+              ? { analyst: 'agent', record: agent.session, sessionFolder }
+              : lastOffline !== undefined ? { analyst: 'offline', result: lastOffline } : undefined;
+            if (analysis === undefined) {
+              printNote(messages.noReport[language]);
+              continue;
+            }
+            spinner.start(messages.writingReport[language]);
+            try {
+              const rendered = await writeAnalysisReport(analysis, target);
+              spinner.stop();
+              for (const file of rendered.files) printNote(messages.saved[language](file.path));
+              for (const warning of rendered.warnings) printNote(`(${warning})`);
+              const html = rendered.files.find((file) => file.format === 'html');
+              if (commandOptions.open === true && html !== undefined) openFile(html.path);
+            } finally {
+              spinner.stop();
+            }
             continue;
           }
           if (word === '/save') {
@@ -267,6 +287,7 @@ export function registerChatCommand(program: Command, globals: () => GlobalOptio
           try {
             if (offline !== undefined) {
               const result = await offline.ask(line, { previous: contextOf(offlineConversation) });
+              if (result.status === 'answered') lastOffline = result;
               recordTurn(offlineConversation, result);
               saveConversation(home, offlineConversation);
               const record = loadAgentSession(home, session);
