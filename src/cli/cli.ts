@@ -19,6 +19,7 @@ const commandModules: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['memory'], load: async () => (await import('./commands/memory-commands.js')).registerMemoryCommands },
   { names: ['mcp'], load: async () => (await import('./commands/mcp-command.js')).registerMcpCommand },
   { names: ['serve'], load: async () => (await import('./commands/serve-command.js')).registerServeCommand },
+  { names: ['rerun', 'export'], load: async () => (await import('./commands/report-commands.js')).registerReportCommands },
 ];
 
 /** The command word in argv: the first argument that is not a global option or its value. */
