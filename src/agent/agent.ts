@@ -16,7 +16,8 @@ import { toolDefinitions, Toolbox, type AgentChart, type AgentToolName, type Too
 import { policyAllows, type ApprovalDecision, type ApprovalPolicy, type Approver, type CodeFinding, type PendingCode } from './approval.js';
 import { closeOpenToolCalls, defaultContextBudget, fitContext, type ContextBudget } from './context-window.js';
 import { planRequest, readPlan, systemPrompt } from './prompts.js';
-import { agentSessionFolder, claimAgentSession, loadAgentSession, saveAgentSession, storedRows, type AgentSessionRecord, type AgentStep, type AgentTurnRecord, type ApprovalSource } from './session-store.js';
+import { agentSessionFolder, claimAgentSession, loadAgentSession, saveAgentSession, storedRows, toolOutputsOfTurn, type AgentSessionRecord, type AgentStep, type AgentTurnRecord, type ApprovalSource } from './session-store.js';
+import { checkNumbers } from '../report/check-numbers.js';
 
 /** normal: the work shown compactly; expert: the plan is reviewed before anything runs; developer: every prompt, call and raw response. */
 export const agentModes = ['normal', 'expert', 'developer'] as const;
@@ -73,6 +74,8 @@ export interface AgentResult {
   trace?: unknown[];
   /** The model's reasoning behind the answer, when the server sends it (reasoning models). */
   reasoning?: string;
+  /** answered: the answer's numbers checked against what the tools returned; `unsupported` ones no result backs. */
+  numbers?: { checked: number; unsupported: string[] };
 }
 
 export interface AgentSettings {
@@ -590,6 +593,15 @@ export class Agent {
     if (state.memories.length > 0) result.memoriesPending = state.memories;
     if (this.settings.mode === 'developer') result.trace = state.trace;
     if (state.reasoning !== '') result.reasoning = state.reasoning;
+    if (status === 'answered') {
+      const code = state.turn.steps.flatMap((step) => {
+        const input = step.input as { sql?: unknown; code?: unknown } | null;
+        return [input?.sql, input?.code].filter((text): text is string => typeof text === 'string');
+      });
+      const tables = state.table === null ? [] : [{ columns: state.table.columns, rows: state.table.rows }];
+      const checked = checkNumbers(answer, tables, { outputs: toolOutputsOfTurn(this.record), given: [state.turn.question, ...code] });
+      result.numbers = { checked: checked.checked, unsupported: checked.unsupported };
+    }
     return result;
   }
 

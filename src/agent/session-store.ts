@@ -90,6 +90,21 @@ export interface AgentSessionRecord {
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** A fresh, readable session name for conversations the user did not name (so they can resume them). */
+/**
+ * What the tools returned to the model during one turn (the text the model read its numbers from):
+ * the tool messages after the turn's question, up to the next question. Default: the last turn.
+ */
+export function toolOutputsOfTurn(record: AgentSessionRecord, turnIndex: number = record.turns.length - 1): string[] {
+  const questions = record.messages.flatMap((message, index) => (message.role === 'user' ? [index] : []));
+  // Each turn adds one user message; when they do not line up, the turn's own question is searched for.
+  const turn = record.turns[turnIndex];
+  let start = questions.length === record.turns.length ? questions[turnIndex] : undefined;
+  if (start === undefined && turn !== undefined) start = record.messages.findLastIndex((message) => message.role === 'user' && message.content === turn.question);
+  if (start === undefined || start < 0) return [];
+  const end = questions.find((index) => index > start) ?? record.messages.length;
+  return record.messages.slice(start + 1, end).flatMap((message) => (message.role === 'tool' ? [message.content] : []));
+}
+
 export function newSessionName(now: Date = new Date()): string {
   const stamp = now.toISOString().slice(0, 10).replaceAll('-', '');
   return `s-${stamp}-${randomBytes(3).toString('hex')}`;

@@ -176,6 +176,7 @@ export function printAgentResult(result: AgentResult, options: { answerStreamed:
     printLine(renderTable(result.columns, result.rows.slice(0, 20).map((row) => row.map(formatCell))));
     if (result.rows.length > 20) printLine(`(first 20 of ${result.rows.length} rows)`);
   }
+  if (result.numbers !== undefined && result.numbers.unsupported.length > 0) printNote(`⚠ numbers in the answer that no result supports: ${result.numbers.unsupported.join(', ')} (check them before relying on them)`);
   for (const file of result.files) printNote(`file: ${result.folder}/${file}`);
   for (const memory of result.memoriesPending ?? []) printNote(`to remember (not saved until you confirm): ${memory.note}\n  iquery memory confirm ${memory.id}`);
   if (result.error?.hint !== undefined) printNote(`hint: ${result.error.hint}`);

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentSessionRecord, AgentTurnRecord } from '../agent/session-store.js';
+import { toolOutputsOfTurn, type AgentSessionRecord, type AgentTurnRecord } from '../agent/session-store.js';
 import type { AskResult } from '../analyst/analyst.js';
 import { detectLanguage } from '../analyst/text.js';
 import type { ChartToDraw } from '../charts/render-chart.js';
@@ -202,7 +202,7 @@ export async function buildOfflineReport(result: AskResult, context: BuildContex
   const { steps, inputs } = await fingerprintSteps(drafts, context, result.sql);
   const chart = chartOfAnswer(result);
   const findings: ReportFinding[] = [{ text: result.answer, ...(chart === undefined ? {} : { chart }), ...(steps.length > 0 ? { step: 1 } : {}), ...(result.formats === undefined ? {} : { formats: result.formats }) }];
-  const numbers = checkNumbers(result.answer, resultsOf(steps, [{ columns: result.columns, rows: result.rows }]));
+  const numbers = checkNumbers(result.answer, resultsOf(steps, [{ columns: result.columns, rows: result.rows }]), { given: [result.question, result.sql ?? ''] });
   const metrics = metricsUsed(context.dictionary, `${result.sql ?? ''} ${result.question}`);
   const filters = filtersOf(result, language);
   return {
@@ -298,7 +298,10 @@ export async function buildAgentReport(record: AgentSessionRecord, context: Buil
   const findings: ReportFinding[] = paragraphs.map((text, index) => ({ text, ...(charts[index] === undefined ? {} : { chart: charts[index] }) }));
   for (const chart of charts.slice(paragraphs.length)) findings.push({ text: '', chart });
   const table = turn.table === undefined ? [] : [{ columns: turn.table.columns, rows: turn.table.rows as SqlValue[][] }];
-  const numbers = checkNumbers(narrative, resultsOf(steps, table));
+  // The model read its numbers from what the tools returned; those and the results fingerprinted now both count.
+  const turnIndex = record.turns.indexOf(turn);
+  const outputs = toolOutputsOfTurn(record, turnIndex < 0 ? record.turns.length - 1 : turnIndex);
+  const numbers = checkNumbers(narrative, resultsOf(steps, table), { outputs, given: [turn.question, ...steps.map((step) => step.code)] });
   const allCode = steps.map((step) => step.code).join('\n');
   const metrics = metricsUsed(context.dictionary, `${allCode} ${turn.question}`);
   return {

@@ -63,6 +63,8 @@ export interface AnswerResult {
   error?: ErrorBody;
   /** The agent's chart and figure files, relative to the session's folder. */
   files?: string[];
+  /** The agent's answer checked against its results: numbers no result supports. */
+  numbers?: { checked: number; unsupported: string[] };
 }
 
 export interface ErrorBody {

@@ -143,6 +143,7 @@ function TurnView({ sessionId, turn, onDecide }: TurnViewProps) {
           </p>
         ))}
         {turn.text !== '' && <div className="answer-text">{turn.text}</div>}
+        {turn.unsupported !== undefined && <p className="note unsupported-numbers">{t('unsupportedNumbers', { numbers: turn.unsupported.join(', ') })}</p>}
         {running && !turn.codes.some((code) => code.awaiting) && <div className="working">{t('working')}</div>}
         {turn.table !== undefined && turn.table.columns.length > 0 && <DataTable table={turn.table} />}
         {turn.chart !== undefined && <ChartView spec={chartWithData(turn.chart, turn.table)} />}

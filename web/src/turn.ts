@@ -24,6 +24,8 @@ export interface Turn {
   sql?: string;
   error?: ErrorBody;
   files: string[];
+  /** Numbers of the answer that no result supports. */
+  unsupported?: string[];
 }
 
 export function newTurn(question: string): Turn {
@@ -89,6 +91,7 @@ export function applyEvent(turn: Turn, event: StreamEvent): Turn {
       if (next.plan.length === 0 && result.plan?.steps !== undefined) next.plan = result.plan.steps;
       if (result.error !== undefined) next.error = result.error;
       if (result.files !== undefined) next.files = result.files;
+      if (result.numbers !== undefined && result.numbers.unsupported.length > 0) next.unsupported = result.numbers.unsupported;
       return next;
     }
     case 'error':
