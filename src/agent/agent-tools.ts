@@ -487,7 +487,9 @@ export class Toolbox {
     const restarted = result.kernelRestarted ? '\n(the Python kernel was restarted: earlier variables are gone; load the data again)' : '';
     const headline = result.status === 'ok' ? 'ok' : `${result.status}`;
     const errorOutput = result.outputs.find((output) => output.output_type === 'error');
-    const summary = errorOutput !== undefined && errorOutput.output_type === 'error' ? `${errorOutput.ename}: ${errorOutput.evalue}`.slice(0, 300) : `${headline}${files.length > 0 ? `, ${files.length} figure(s)` : ''}`;
+    // The first printed line says what the cell found (a shape, a count), for the step list and the report.
+    const printed = text.split('\n').find((line) => line.trim() !== '')?.trim();
+    const summary = errorOutput !== undefined && errorOutput.output_type === 'error' ? `${errorOutput.ename}: ${errorOutput.evalue}`.slice(0, 300) : `${headline}${files.length > 0 ? `, ${files.length} figure(s)` : ''}${printed === undefined ? '' : `: ${printed.length > 100 ? `${printed.slice(0, 99)}…` : printed}`}`;
     return { status, forModel: `${headline}\n${text}${figures}${restarted}${this.takeRestoredNote()}`.trim(), summary, files, outputs: result.outputs };
   }
 

@@ -48,7 +48,6 @@ const words = {
   nextDimension: { en: (column: string) => `Break the result down by ${column} to see whether the pattern holds within each group.`, zh: (column: string) => `按 ${column} 进一步拆分，看规律在各组内是否成立。` },
   nextTime: { en: (column: string) => `Follow the measure over time (${column}) to see whether it is changing.`, zh: (column: string) => `按时间（${column}）跟踪该指标，看它是否在变化。` },
   nextRerun: { en: (folder: string) => `Run \`iquery rerun ${folder}\` when the data changes to see which numbers moved.`, zh: (folder: string) => `数据更新后运行 \`iquery rerun ${folder}\`，查看哪些数字发生了变化。` },
-  filtersNone: { en: 'none', zh: '无' },
 } as const;
 
 /** Tables a query reads, by name, among the source's tables. */
@@ -126,6 +125,19 @@ function nextSteps(language: Language, dictionary: Dictionary, used: string, fol
   return steps;
 }
 
+/**
+ * A column of fractions to show as percent: named after a metric whose format is percent, or named
+ * as a rate or share (rate, ratio, share, 率, 占比…) with every value between -1 and 1.
+ */
+function isRateColumn(column: string, index: number, rows: readonly SqlValue[][], dictionary: Dictionary): boolean {
+  const values = rows.map((row) => row[index]).filter((value) => value !== null && value !== undefined);
+  if (values.length === 0 || !values.every((value) => typeof value === 'number')) return false;
+  const metric = dictionary.metrics.find((candidate) => candidate.name.toLowerCase() === column.toLowerCase());
+  if (metric !== undefined) return metric.format === 'percent';
+  const named = /(^|_)(rate|ratio|share|proportion|fraction)(_|$)|率|占比|比例|比重/iu.test(column);
+  return named && values.every((value) => Math.abs(value as number) <= 1);
+}
+
 interface StepDraft {
   tool: ReportStep['tool'];
   code: string;
@@ -191,8 +203,9 @@ function methodNotes(language: Language, context: BuildContext, analyst: Report[
   return notes;
 }
 
+/** The results a narrative may cite: what queries returned (not the rows a DataFrame was loaded from, which the model never read). */
 function resultsOf(steps: readonly ReportStep[], extra: readonly { columns: string[]; rows: SqlValue[][] }[]): { columns: string[]; rows: SqlValue[][] }[] {
-  return [...steps.flatMap((step) => (step.result === undefined ? [] : [{ columns: step.result.columns, rows: step.result.rows }])), ...extra];
+  return [...steps.flatMap((step) => (step.result === undefined || step.tool === 'load_data' ? [] : [{ columns: step.result.columns, rows: step.result.rows }])), ...extra];
 }
 
 /** A report of one answer of the offline analyst. */
@@ -204,7 +217,7 @@ export async function buildOfflineReport(result: AskResult, context: BuildContex
   const findings: ReportFinding[] = [{ text: result.answer, ...(chart === undefined ? {} : { chart }), ...(steps.length > 0 ? { step: 1 } : {}), ...(result.formats === undefined ? {} : { formats: result.formats }) }];
   const numbers = checkNumbers(result.answer, resultsOf(steps, [{ columns: result.columns, rows: result.rows }]), { given: [result.question, result.sql ?? ''] });
   const metrics = metricsUsed(context.dictionary, `${result.sql ?? ''} ${result.question}`);
-  const filters = filtersOf(result, language);
+  const filters = filtersOf(result);
   return {
     version: 1,
     title: result.question,
@@ -225,7 +238,7 @@ export async function buildOfflineReport(result: AskResult, context: BuildContex
 }
 
 /** The offline plan's filters, written as conditions (`user_payments.MonthlyCharges > 80`). */
-function filtersOf(result: AskResult, language: Language): string[] {
+function filtersOf(result: AskResult): string[] {
   const plan = result.plan as { filters?: Record<string, unknown>[] } | null;
   const filters = (plan?.filters ?? []).map((filter) => {
     const column = `${String(filter['table'] ?? '')}.${String(filter['column'] ?? '')}`;
@@ -236,7 +249,7 @@ function filtersOf(result: AskResult, language: Language): string[] {
     if (op === 'is null' || op === 'is not null' || op === 'exists' || op === 'not exists') return `${column} ${op}`;
     return `${column} ${op} ${String(filter['value'])}`;
   });
-  return filters.length > 0 ? filters : [words.filtersNone[language]];
+  return filters;
 }
 
 function dataSection(context: BuildContext, inputs: ReportInput[], filters: string[], metrics: Report['data']['metrics']): Report['data'] {
@@ -252,9 +265,9 @@ function dataSection(context: BuildContext, inputs: ReportInput[], filters: stri
   };
 }
 
-function agentFilters(steps: readonly ReportStep[], context: BuildContext, language: Language): string[] {
+function agentFilters(steps: readonly ReportStep[], context: BuildContext): string[] {
   const conditions = new Set(steps.filter((step) => step.language === 'sql' && step.status === 'ok').flatMap((step) => whereConditions(step.code, context.source.dialect)));
-  return conditions.size > 0 ? [...conditions] : [words.filtersNone[language]];
+  return [...conditions];
 }
 
 /** A chart the agent showed, read back from the session folder. */
@@ -296,6 +309,12 @@ export async function buildAgentReport(record: AgentSessionRecord, context: Buil
   const narrative = (context.narrative ?? turn.answer).trim();
   const paragraphs = narrative.split(/\n\s*\n/).map((text) => text.trim()).filter((text) => text !== '');
   const findings: ReportFinding[] = paragraphs.map((text, index) => ({ text, ...(charts[index] === undefined ? {} : { chart: charts[index] }) }));
+  // The first finding shows the table the analysis ended on, its rates as percent.
+  const shown = steps.filter((step) => step.stage === 'analysis' && step.tool === 'run_sql' && step.result !== undefined && step.result.columns.length > 0).at(-1);
+  if (shown?.result !== undefined && findings[0] !== undefined) {
+    findings[0].step = shown.index;
+    findings[0].formats = shown.result.columns.map((column, index) => (isRateColumn(column, index, shown.result?.rows ?? [], context.dictionary) ? 'percent' : 'number'));
+  }
   for (const chart of charts.slice(paragraphs.length)) findings.push({ text: '', chart });
   const table = turn.table === undefined ? [] : [{ columns: turn.table.columns, rows: turn.table.rows as SqlValue[][] }];
   // The model read its numbers from what the tools returned; those and the results fingerprinted now both count.
@@ -313,7 +332,7 @@ export async function buildAgentReport(record: AgentSessionRecord, context: Buil
     analyst: 'agent',
     ...(record.model === undefined ? {} : { model: record.model }),
     session: record.name,
-    data: dataSection(context, inputs, agentFilters(steps, context, language), metrics),
+    data: dataSection(context, inputs, agentFilters(steps, context), metrics),
     plan: turn.plan,
     steps,
     findings,

@@ -43,8 +43,12 @@ export interface CheckNumbersOptions {
   outputs?: readonly string[];
 }
 
-/** Rows of each result used to derive pairwise figures; results are capped at 50 kept rows anyway. */
-const derivedRowLimit = 60;
+/**
+ * Results with more rows than this are listings, not summaries: their values count, but totals,
+ * shares and pairwise figures are not derived from them (thousands of pairwise differences would
+ * support almost any number).
+ */
+const derivedRowLimit = 25;
 
 /** Whole numbers up to this are prose ("two groups", "step 3"), not findings, unless they carry a percent sign or a unit. */
 const smallestChecked = 10;
@@ -110,7 +114,7 @@ function numberOf(value: unknown): number | undefined {
 /** Every figure a result supports: its values, row count, column totals, shares, and pairwise differences, ratios and changes. */
 function figuresOf(result: ResultToCheck): number[] {
   const figures: number[] = [result.rows.length];
-  const rows = result.rows.slice(0, derivedRowLimit);
+  const rows = result.rows.length > derivedRowLimit ? [] : result.rows;
   for (let column = 0; column < result.columns.length; column++) {
     const values: number[] = [];
     for (const row of result.rows) {

@@ -46,6 +46,7 @@ const labels = {
   rows: { en: 'Rows', zh: '行数' },
   estimated: { en: 'estimated', zh: '估计值' },
   filters: { en: 'Filters', zh: '筛选条件' },
+  noFilters: { en: 'none: every row was used', zh: '无：使用了全部行' },
   metrics: { en: 'Metric definitions (from the metric dictionary)', zh: '指标定义（来自指标字典）' },
   metric: { en: 'Metric', zh: '指标' },
   definition: { en: 'Definition', zh: '定义' },
@@ -177,6 +178,12 @@ function resultStepOf(report: Report, findingIndex: number): ReportStep | undefi
   return report.steps.filter((step) => step.stage === 'analysis' && step.result !== undefined && step.result.columns.length > 0).at(-1);
 }
 
+/** True when the findings say something beyond the answer, so the answer is shown on its own at the top. */
+function answerStandsApart(report: Report): boolean {
+  const flat = (text: string): string => text.replaceAll(/\s+/gu, ' ').trim();
+  return flat(report.answer) !== '' && flat(report.findings.map((finding) => finding.text).join(' ')) !== flat(report.answer);
+}
+
 function stepsOf(report: Report, stage: ReportStep['stage']): ReportStep[] {
   return report.steps.filter((step) => step.stage === stage);
 }
@@ -208,11 +215,14 @@ function renderMarkdown(report: Report, assets: Assets, folder: string): string 
   const language = report.language;
   const out: string[] = [`# ${report.title}`, ''];
   out.push(`## ${label('question', language)}`, '', report.question, '');
-  if (report.answer.trim() !== '' && !report.findings.some((finding) => finding.text.trim() === report.answer.trim())) out.push(`**${label('answer', language)}:** ${markUnsupported(report.answer, report.numbers.unsupported, (number) => `**${number}**⚠`, (text) => text)}`, '');
+  if (answerStandsApart(report)) {
+    const answer = markUnsupported(report.answer.trim(), report.numbers.unsupported, (number) => `**${number}**⚠`, (text) => text);
+    out.push(`> **${label('answer', language)}:** ${answer.split('\n').join('\n> ')}`, '');
+  }
   if (report.plan.length > 0) out.push(`### ${label('plan', language)}`, '', ...report.plan.map((step, index) => `${index + 1}. ${step}`), '');
 
   out.push(`## ${label('data', language)}`, '', `- ${label('source', language)}: ${report.data.source} (${report.data.dialect})`);
-  out.push(`- ${label('filters', language)}: ${report.data.filters.map((filter) => `\`${filter}\``).join('; ')}`, '');
+  out.push(`- ${label('filters', language)}: ${report.data.filters.length === 0 ? label('noFilters', language) : report.data.filters.map((filter) => `\`${filter}\``).join('; ')}`, '');
   if (report.data.inputs.length > 0) {
     out.push(markdownTable([label('table', language), label('rows', language)], report.data.inputs.map((input) => [input.table, `${input.rows}${input.exact ? '' : ` (${label('estimated', language)})`}`])), '');
   }
@@ -349,12 +359,12 @@ function renderHtml(report: Report, assets: Assets, folder: string): string {
   out.push(`<h1>${escapeHtml(report.title)}</h1>`);
   section('question');
   out.push(`<p>${escapeHtml(report.question)}</p>`);
-  if (report.answer.trim() !== '' && !report.findings.some((finding) => finding.text.trim() === report.answer.trim())) out.push(`<div class="answer"><strong>${escapeHtml(label('answer', language))}:</strong> ${proseHtml(report.answer, unsupported, language)}</div>`);
+  if (answerStandsApart(report)) out.push(`<div class="answer"><strong>${escapeHtml(label('answer', language))}:</strong> ${proseHtml(report.answer, unsupported, language)}</div>`);
   if (report.plan.length > 0) out.push(`<h3>${escapeHtml(label('plan', language))}</h3><ol>${report.plan.map((step) => `<li>${inlineHtml(step)}</li>`).join('')}</ol>`);
 
   section('data');
   out.push(`<ul><li>${escapeHtml(label('source', language))}: ${escapeHtml(report.data.source)} (${escapeHtml(report.data.dialect)})</li>`);
-  out.push(`<li>${escapeHtml(label('filters', language))}: ${report.data.filters.map((filter) => `<code>${escapeHtml(filter)}</code>`).join('; ')}</li></ul>`);
+  out.push(`<li>${escapeHtml(label('filters', language))}: ${report.data.filters.length === 0 ? escapeHtml(label('noFilters', language)) : report.data.filters.map((filter) => `<code>${escapeHtml(filter)}</code>`).join('; ')}</li></ul>`);
   if (report.data.inputs.length > 0) out.push(htmlTable([label('table', language), label('rows', language)], report.data.inputs.map((input) => [input.table, `${input.rows}${input.exact ? '' : ` (${label('estimated', language)})`}`])));
   out.push(`<h3>${escapeHtml(label('metrics', language))}</h3>`);
   if (report.data.metrics.length === 0) out.push(`<p>${escapeHtml(label('noMetrics', language))}</p>`);

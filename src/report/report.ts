@@ -89,7 +89,7 @@ export interface Report {
     spec?: string;
     dialect: SqlDialect;
     inputs: ReportInput[];
-    /** Filters the analysis applied, in words. */
+    /** Filters the analysis applied, as conditions; empty when it used every row. */
     filters: string[];
     /** The dictionary's definitions of the metrics the analysis used (or, when none is known, all of them). */
     metrics: { name: string; label: string; sql: string; description?: string }[];

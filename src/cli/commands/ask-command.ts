@@ -87,7 +87,7 @@ function reportFolder(base: string, index: number, count: number): string {
 
 /**
  * Writes the report of an analysis (`--report DIR`) and says where; a report that cannot be written
- * is a warning, never a lost answer.
+ * never loses the answer, but makes the command exit 1.
  */
 async function reportOn(analysis: AnalysisToReport, target: ReportTarget, json: boolean | undefined): Promise<{ folder: string; files: string[]; warnings: string[] } | { error: string }> {
   try {
@@ -99,8 +99,10 @@ async function reportOn(analysis: AnalysisToReport, target: ReportTarget, json: 
     }
     return { folder: rendered.folder, files: rendered.files.map((file) => file.path), warnings: rendered.warnings };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (!json) printNote(`(the report could not be written: ${message})`);
+    const message = `the report could not be written into ${target.folder}: ${error instanceof Error ? error.message : String(error)}; give --report a folder you can write to`;
+    if (!json) printNote(message);
+    // The answer stands, but what was asked for was not done.
+    process.exitCode = Math.max(Number(process.exitCode ?? 0), 1);
     return { error: message };
   }
 }
