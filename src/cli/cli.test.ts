@@ -201,6 +201,12 @@ describe('iquery demo', () => {
     const analyses = output['analyses'] as { id: string; rows: unknown[][]; truncated: boolean }[];
     assert.ok(analyses.length >= 6);
     for (const analysis of analyses) assert.ok(analysis.rows.length > 0, `${analysis.id} returned no rows`);
+    // The demo writes the report of its first answer, and it reruns unchanged.
+    const report = output['report'] as { folder: string; files: string[] };
+    assert.ok(['report.json', 'report.md', 'report.html'].every((name) => report.files.some((file) => file.endsWith(`/${name}`))), report.files.join(', '));
+    const rerun = iquery(['rerun', '--json', report.folder]);
+    assert.equal(rerun.status, 0, rerun.stderr);
+    assert.equal(json(rerun)['changedNumbers'], 0);
     // Without --data, commands use the demo database.
     const tables = iquery(['tables', '--json']);
     assert.equal(tables.status, 0, tables.stderr);

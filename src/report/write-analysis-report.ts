@@ -2,7 +2,7 @@
  * One call for every way a report is asked for (`--report DIR`, `/report`, the web button, the
  * write_report tool): build the report from the analysis, then render it into the folder.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AgentSessionRecord, AgentTurnRecord } from '../agent/session-store.js';
 import type { AskResult } from '../analyst/analyst.js';
@@ -21,10 +21,14 @@ export interface ReportTarget {
   folder: string;
 }
 
-/** A `--data` value safe to write into report.json: files and folders as absolute paths; server URLs and connection names are left out. */
+/**
+ * A `--data` value safe to write into report.json: files and folders as absolute paths, a saved
+ * connection by its name (the password stays in the connections file); server URLs, which may hold
+ * a password, are left out.
+ */
 export function rerunSpec(data: string | undefined): string | undefined {
   if (data === undefined || isServerUrl(data) || /^[a-z][a-z0-9+.-]*:\/\//i.test(data)) return undefined;
-  return resolve(data);
+  return existsSync(data) ? resolve(data) : data;
 }
 
 export type AnalysisToReport =

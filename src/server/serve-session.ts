@@ -79,6 +79,11 @@ export class ServeSession {
   }
 
   /** The data the session's questions run on. */
+  /** What `iquery rerun` opens for this session's reports: its uploads folder once it has uploads, else the server's data. */
+  private get dataSpec(): string | undefined {
+    return this.uploads !== undefined ? join(this.folder, uploadsFolderName) : this.settings.dataSpec;
+  }
+
   get source(): DataSource {
     return this.uploads ?? this.settings.source;
   }
@@ -194,6 +199,7 @@ export class ServeSession {
         if (streamed !== undefined) this.emit?.(streamed);
       },
       ...(choices.maxSteps === undefined ? {} : { maxSteps: choices.maxSteps }),
+      ...(this.dataSpec === undefined ? {} : { dataSpec: this.dataSpec }),
       ...(this.settings.today === undefined ? {} : { today: this.settings.today }),
     });
     return this.agent;
@@ -282,7 +288,8 @@ export class ServeSession {
         : record === undefined || record.turns.length === 0 ? undefined : { analyst: 'agent', record, sessionFolder: this.folder };
     if (analysis === undefined) return undefined;
     const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-    const rendered = await writeAnalysisReport(analysis, { source: this.source, dictionary: this.dictionary, folder: join(this.folder, 'reports', stamp) });
+    const data = this.dataSpec;
+    const rendered = await writeAnalysisReport(analysis, { source: this.source, dictionary: this.dictionary, folder: join(this.folder, 'reports', stamp), ...(data === undefined ? {} : { data }) });
     const relative = (path: string): string => path.slice(this.folder.length + 1);
     const markdown = rendered.files.find((file) => file.format === 'markdown');
     return { path: relative(markdown?.path ?? rendered.folder), format: 'markdown', files: rendered.files.map((file) => relative(file.path)), warnings: rendered.warnings };

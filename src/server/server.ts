@@ -109,6 +109,8 @@ export interface ServeSettings {
   home: string;
   /** The data every session starts on, until it has uploads of its own. Closed by whoever opened it. */
   source: DataSource;
+  /** The `--data` that source was opened from, recorded in reports for `iquery rerun` (never a server URL). */
+  dataSpec?: string;
   dictionary: DictionaryStore;
   /** The model; undefined: the offline analyst answers every message. */
   model?: LlmSettings;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { iqueryHome } from '../../config/home.js';
 import { demoDatabasePath } from '../../demo/demo-paths.js';
 import { assetPath } from '../../package-root.js';
@@ -83,9 +83,18 @@ export function registerDemoCommand(program: Command, globals: () => GlobalOptio
             if (answer.sql !== null) printLine(`  SQL: ${answer.sql}`);
           }
         }
+        // The signature feature: the report of the first answer, in every format, beside the database.
+        const reported = answers.find((answer) => answer.status === 'answered');
+        let report: { folder: string; files: string[]; warnings: string[] } | undefined;
+        if (reported !== undefined) {
+          const { writeAnalysisReport } = await import('../../report/write-analysis-report.js');
+          const rendered = await writeAnalysisReport({ analyst: 'offline', result: reported }, { source, dictionary: loadDictionary(dictionary), data: database, folder: join(dirname(database), 'report') });
+          report = { folder: rendered.folder, files: rendered.files.map((file) => file.path), warnings: rendered.warnings };
+        }
         if (options.json) {
           printJson({
             database,
+            ...(report === undefined ? {} : { report }),
             dictionary,
             dictionary_problems: checked,
             questions: answers.map((answer) => ({ question: answer.question, status: answer.status, answer: answer.answer, sql: answer.sql, columns: answer.columns, rows: answer.rows })),
@@ -104,12 +113,18 @@ export function registerDemoCommand(program: Command, globals: () => GlobalOptio
         printLine('');
         printLine(`Demo database: ${database}`);
         printLine(`Dictionary:    ${dictionary}`);
+        if (report !== undefined) {
+          printLine(`Report:        ${report.folder} (${report.files.map((file) => basename(file)).join(', ')})`);
+          for (const warning of report.warnings) printNote(`(report: ${warning})`);
+        }
         printLine('Try:');
         printLine('  bin/iquery tables');
         printLine('  bin/iquery describe user_payments');
         printLine(`  bin/iquery sql "SELECT Contract, COUNT(*) AS customers FROM user_payments GROUP BY Contract"`);
         printLine('  bin/iquery ask "光纤用户里按支付方式的流失率"');
         printLine('  bin/iquery ask "average monthly charge by contract type, highest first"');
+        if (report !== undefined) printLine(`  bin/iquery rerun ${report.folder}`);
+        printLine('  bin/iquery ask --report my-report "各合同类型的流失率"');
       } finally {
         await source.close();
       }

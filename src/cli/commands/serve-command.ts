@@ -83,6 +83,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
       const sessions = new SessionManager({
         home,
         source,
+        ...(dataPath === undefined ? {} : { dataSpec: dataPath }),
         dictionary,
         ...(model === undefined ? {} : { model }),
         agent: { ...choices, sandbox: commandOptions.sandbox, ...(commandOptions.maxSteps === undefined ? {} : { maxSteps: commandOptions.maxSteps }) },
