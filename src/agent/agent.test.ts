@@ -3,7 +3,7 @@
  * OpenAI-compatible server over real HTTP in place of the model (the one test double allowed).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -416,9 +416,18 @@ describe('iquery chat, answered at the prompt', () => {
       text('Saved.'),
     ]);
     const home = newHome();
-    const run = await chat(home, server, 'How many customers?\nr\nRun some Python\ns\nRemember fees are CNY\ny\n/exit\n');
+    const run = await chat(home, server, 'How many customers?\nr\n/report\nRun some Python\ns\nRemember fees are CNY\ny\n/exit\n');
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /There are 12 customers\./);
+    // /report wrote the report of the turn it followed: its SQL, its answer, its numbers checked.
+    const reports = join(home, 'agent', 'talk', 'reports');
+    const [written] = readdirSync(reports);
+    const report = JSON.parse(readFileSync(join(reports, written ?? '', 'report.json'), 'utf8'));
+    assert.equal(report.question, 'How many customers?');
+    assert.equal(report.answer, 'There are 12 customers.');
+    assert.equal(report.steps[0].code, 'SELECT COUNT(*) AS n FROM customers');
+    assert.deepEqual(report.numbers, { checked: 1, unsupported: [] });
+    assert.ok(existsSync(join(reports, written ?? '', 'report.html')));
     assert.match(run.stderr, /Run it\?/);
     assert.doesNotMatch(run.stdout + run.stderr, /should not run\n/);
     const tools = toolMessages(server);
