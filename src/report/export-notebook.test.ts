@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentSessionRecord } from '../agent/session-store.js';
 import { runIquery, stackLine, type Run } from '../cli/testing/run-iquery.js';
-import { packageRoot } from '../package-root.js';
 import { openSource } from '../sources/open-source.js';
 import type { SqlValue } from '../sources/source.js';
 import { notebookData, pythonString, reportToNotebook, type Notebook } from './export-notebook.js';
@@ -115,8 +114,8 @@ interface Frame {
 }
 
 /**
- * Runs the notebook's code cells, in order, as one script with /usr/bin/python3 (with bin/ first on
- * the PATH, so `iquery` resolves to this checkout), then prints the named DataFrames as JSON.
+ * Runs the notebook's code cells, in order, as one script with /usr/bin/python3, then prints the
+ * named DataFrames as JSON. No iquery is on the PATH: the notebook finds the iquery that wrote it.
  */
 function execute(notebook: Notebook, frames: readonly string[], environment: Record<string, string> = {}): Record<string, Frame> {
   const cells = notebook.cells.filter((cell) => cell.cell_type === 'code').map((cell) => cell.source.join(''));
@@ -131,7 +130,7 @@ function execute(notebook: Notebook, frames: readonly string[], environment: Rec
   const run = spawnSync('/usr/bin/python3', [script], {
     encoding: 'utf8',
     cwd: folder,
-    env: { ...process.env, IQUERY_HOME: home, IQUERY_ASK_SERVICE: '0', PATH: `${join(packageRoot(), 'bin')}${delimiter}${process.env['PATH'] ?? ''}`, ...environment },
+    env: { ...process.env, IQUERY_HOME: home, IQUERY_ASK_SERVICE: '0', ...environment },
   });
   assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
   const last = run.stdout.trim().split('\n').at(-1) ?? '';

@@ -5,10 +5,11 @@
  * never holds a password: a data source with credentials is written as a placeholder.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AgentSessionRecord } from '../agent/session-store.js';
 import { detectLanguage } from '../analyst/text.js';
 import type { Report } from './report.js';
+import { packageRoot } from '../package-root.js';
 
 export interface MarkdownCell {
   id: string;
@@ -126,18 +127,21 @@ function setupCode(data: NotebookData): string {
   return [
     'import json',
     'import os',
+    'import shutil',
     'import subprocess',
     '',
     'import pandas as pd',
     '',
     ...origin,
+    '# The iquery command: IQUERY_BIN, else the one on the PATH, else the one that wrote this notebook.',
+    `IQUERY = os.environ.get("IQUERY_BIN") or shutil.which("iquery") or ${pythonString(join(packageRoot(), 'bin', 'iquery'))}`,
     '',
     '',
     'def run_sql(sql):',
     '    """Runs one read-only query through `iquery sql` (and so through its SQL guard); returns a DataFrame."""',
     '    try:',
     '        completed = subprocess.run(',
-    `            ["iquery", "--json", "--data", DATA, "sql", "--max-rows", "${notebookMaxRows}", "--", sql],`,
+    `            [IQUERY, "--json", "--data", DATA, "sql", "--max-rows", "${notebookMaxRows}", "--", sql],`,
     '            capture_output=True,',
     '            text=True,',
     '            check=True,',
@@ -169,8 +173,8 @@ interface NotebookStep {
 }
 
 const words = {
-  en: { step: 'Step', findings: 'Findings', answer: 'Answer', leftOut: (status: string) => `did not complete when it ran (${status}), so it is left out.`, data: 'Data', dictionary: 'dictionary', how: 'Each query runs again through `iquery sql` (read-only, through its SQL guard) on `DATA`; `iquery` must be on the PATH. Python steps are their exact code.' },
-  zh: { step: '步骤', findings: '结论', answer: '回答', leftOut: (status: string) => `当时未完成（${status}），此处略去。`, data: '数据', dictionary: '数据字典', how: '每个查询都通过 `iquery sql` 在 `DATA` 上重新运行（只读，经过 SQL 守卫）；`iquery` 需要在 PATH 中。Python 步骤是当时的原样代码。' },
+  en: { stages: { cleaning: 'cleaning', exploration: 'exploration', analysis: 'analysis' }, step: 'Step', findings: 'Findings', answer: 'Answer', leftOut: (status: string) => `did not complete when it ran (${status}), so it is left out.`, data: 'Data', dictionary: 'dictionary', how: 'Each query runs again through `iquery sql` (read-only, through its SQL guard) on `DATA`. Python steps are their exact code.' },
+  zh: { stages: { cleaning: '清洗', exploration: '探索', analysis: '分析' }, step: '步骤', findings: '结论', answer: '回答', leftOut: (status: string) => `当时未完成（${status}），此处略去。`, data: '数据', dictionary: '数据字典', how: '每个查询都通过 `iquery sql` 在 `DATA` 上重新运行（只读，经过 SQL 守卫）。Python 步骤是当时的原样代码。' },
 } as const;
 
 type Language = keyof typeof words;
@@ -226,7 +230,7 @@ export function reportToNotebook(report: Report, options: NotebookOptions = {}):
   const cells = introCells(report.title, lines, data, language);
   for (const step of report.steps) {
     const summary = shortSummary(step.summary);
-    const heading = `### ${say.step} ${step.index} · ${step.stage}${summary === '' ? '' : `\n\n${summary}`}`;
+    const heading = `### ${say.step} ${step.index} · ${say.stages[step.stage]}${summary === '' ? '' : `\n\n${summary}`}`;
     if (step.status !== 'ok') {
       cells.push(markdown(`step-${step.index}`, `${heading}\n\n${say.step} ${step.index} ${say.leftOut(step.status)}`));
       continue;
@@ -235,7 +239,8 @@ export function reportToNotebook(report: Report, options: NotebookOptions = {}):
   }
   const findings = report.findings.map((finding) => finding.text.trim()).filter((text) => text !== '');
   if (findings.length > 0) cells.push(markdown('findings', [`## ${say.findings}`, ...findings].join('\n\n')));
-  if (report.answer.trim() !== '') cells.push(markdown('answer', `## ${say.answer}\n\n${report.answer.trim()}`));
+  // The answer gets its own cell only when the findings do not already say it.
+  if (report.answer.trim() !== '' && findings.join('\n\n') !== report.answer.trim()) cells.push(markdown('answer', `## ${say.answer}\n\n${report.answer.trim()}`));
   return notebookOf(cells, { question: report.question, createdAt: report.createdAt, dictionaryVersion: report.data.dictionaryVersion });
 }
 
