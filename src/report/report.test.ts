@@ -148,6 +148,14 @@ describe('ask --report with the offline analyst', () => {
     assert.equal(readReport(join(target, 'q2')).steps[0]?.result?.rows[0]?.[0], 5);
   });
 
+  test('a question the analyst does not answer writes no report, and says why', async () => {
+    const target = join(folder, 'abstained-report');
+    const run = await iquery(['ask', '--data', data, '--dict', dictionary, '--report', target, 'what is the weather on Mars?']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /\(no report: the question was not answered\)/);
+    assert.equal(existsSync(target), false);
+  });
+
   test('a folder that cannot be written is a clear error that keeps the answer', async () => {
     const blocker = join(folder, 'a-file');
     writeFileSync(blocker, 'not a folder');

@@ -107,6 +107,13 @@ async function reportOn(analysis: AnalysisToReport, target: ReportTarget, json: 
   }
 }
 
+/** Says, for a person, why `--report` wrote nothing: there was no analysis to report on. */
+function noteNoReport(status: string, json: boolean | undefined): void {
+  if (json) return;
+  const why = status === 'needs_approval' ? 'the code waits for approval; pass --report again with --approve' : status === 'abstained' ? 'the question was not answered' : `the analysis ended with ${status}`;
+  printNote(`(no report: ${why})`);
+}
+
 /** Exit code of an agent result: errors by their code (1 for what the user can fix, 2 for internal). */
 function agentExitCode(result: AgentResult): number {
   if (result.status !== 'error') return 0;
@@ -162,6 +169,7 @@ async function askAgent(
       const reason = result.error?.message ?? 'the model could not be reached';
       const target = { source, dictionary, folder: reportFolder(commandOptions.report ?? '', index, runs.length), ...(dataPath === undefined ? {} : { data: dataPath }) };
       const report = commandOptions.report === undefined || fallback.status !== 'answered' ? undefined : await reportOn({ analyst: 'offline', result: fallback }, target, options.json);
+      if (commandOptions.report !== undefined && report === undefined) noteNoReport(fallback.status, options.json);
       if (options.json) printJson({ ...fallback, fallback: { from: result.model, reason }, ...(report === undefined ? {} : { report }) });
       else {
         printNote(`(the model could not be reached: ${reason}; the offline analyst answered instead)`);
@@ -174,7 +182,7 @@ async function askAgent(
     if (commandOptions.report !== undefined && (result.status === 'answered' || result.status === 'stopped')) {
       const target = { source, dictionary, folder: reportFolder(commandOptions.report, index, runs.length), ...(dataPath === undefined ? {} : { data: dataPath }) };
       report = await reportOn({ analyst: 'agent', record: agent.session, sessionFolder: agent.sessionFolder }, target, options.json);
-    }
+    } else if (commandOptions.report !== undefined) noteNoReport(result.status, options.json);
     if (options.json) printJson(report === undefined ? result : { ...result, report });
     else {
       if (runs.length > 1) printLine(`${index === 0 ? '' : '\n'}■ ${question ?? ''}`);
@@ -239,6 +247,7 @@ export function registerAskCommand(program: Command, globals: () => GlobalOption
           }
           const target = { source, dictionary, folder: reportFolder(commandOptions.report ?? '', index, questions.length), ...(dataPath === undefined ? {} : { data: dataPath }) };
           const report = commandOptions.report === undefined || result.status !== 'answered' ? undefined : await reportOn({ analyst: 'offline', result }, target, options.json);
+          if (commandOptions.report !== undefined && report === undefined) noteNoReport(result.status, options.json);
           if (options.json) printJson(report === undefined ? result : { ...result, report });
         }
         if (!options.json && commandOptions.offline !== true) printNote('(answered by the offline analyst: no model is configured; see `iquery ask --help` for --llm-provider)');
