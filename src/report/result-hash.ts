@@ -47,17 +47,24 @@ export function canonicalRow(row: readonly (SqlValue | undefined)[]): string {
 class ResultHasher {
   private readonly hash: Hash = createHash('sha256');
   private rows = 0;
+  // Rows are gathered into chunks of about 64 KB: one update per row costs more than the hashing.
+  private pending = '';
 
   constructor(columns: readonly string[]) {
-    this.hash.update(`{"columns":${JSON.stringify(columns)},"rows":[`);
+    this.pending = `{"columns":${JSON.stringify(columns)},"rows":[`;
   }
 
   add(row: readonly (SqlValue | undefined)[]): void {
-    this.hash.update((this.rows++ === 0 ? '' : ',') + canonicalRow(row));
+    this.pending += (this.rows++ === 0 ? '' : ',') + canonicalRow(row);
+    if (this.pending.length >= 65_536) {
+      this.hash.update(this.pending);
+      this.pending = '';
+    }
   }
 
   digest(): string {
-    this.hash.update(']}');
+    this.hash.update(`${this.pending}]}`);
+    this.pending = '';
     return this.hash.digest('hex');
   }
 }
