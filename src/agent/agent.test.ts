@@ -509,6 +509,25 @@ describe('model failures: clear errors, nothing lost', () => {
     assert.deepEqual(result['rows'], [[12]]);
   });
 
+  test('no model name: a local server serving one model is asked for it; one serving several is a clear error', async () => {
+    const single = await ScriptedModelServer.start([text('Twelve customers.')], { models: ['qwen2.5:7b'] });
+    servers.push(single);
+    const home = newHome();
+    const run = await runIqueryAsync(home, ['ask', '--json', '--data', data, '--dict', dictionary, '--llm-base-url', single.baseUrl, '--session', 'nameless', 'How many customers?']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(resultOf(run)['model'], 'custom · qwen2.5:7b');
+    assert.equal(single.requests[0]?.body.model, 'qwen2.5:7b');
+    assert.equal(JSON.parse(readFileSync(join(home, 'agent', 'nameless', 'session.json'), 'utf8')).model, 'custom · qwen2.5:7b');
+    const several = await ScriptedModelServer.start([text('never')], { models: ['qwen2.5:7b', 'llama3.1:8b'] });
+    servers.push(several);
+    const refused = await runIqueryAsync(newHome(), ['ask', '--data', data, '--dict', dictionary, '--llm-base-url', several.baseUrl, 'How many customers?']);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stdout, /serves several: qwen2\.5:7b, llama3\.1:8b/);
+    assert.match(refused.stderr, /hint: Name the model with --llm-model/);
+    assert.doesNotMatch(refused.stdout + refused.stderr, stackLine);
+    assert.equal(several.requests.length, 0);
+  });
+
   test('a session in use by another process is refused; one left by a dead process is taken over', async () => {
     const server = await scripted([text('Hello again.')]);
     const home = newHome();

@@ -18,6 +18,7 @@ import { closeOpenToolCalls, defaultContextBudget, fitContext, type ContextBudge
 import { planRequest, readPlan, systemPrompt } from './prompts.js';
 import { agentSessionFolder, claimAgentSession, loadAgentSession, saveAgentSession, storedRows, toolOutputsOfTurn, type AgentSessionRecord, type AgentStep, type AgentTurnRecord, type ApprovalSource } from './session-store.js';
 import { checkNumbers } from '../report/check-numbers.js';
+import { modelLabel } from '../llm/llm-settings.js';
 
 /** normal: the work shown compactly; expert: the plan is reviewed before anything runs; developer: every prompt, call and raw response. */
 export const agentModes = ['normal', 'expert', 'developer'] as const;
@@ -203,7 +204,7 @@ export class Agent {
       throw error;
     }
     record.data = settings.source.label;
-    record.model = `${settings.model.provider} · ${settings.model.model}`;
+    record.model = modelLabel(settings.model);
     return new Agent(
       { ...settings, mode: settings.mode ?? 'normal', policy: settings.policy ?? 'ask', sendValues: settings.sendValues ?? true, maxSteps: settings.maxSteps ?? 12, maxRepairs: settings.maxRepairs ?? 3 },
       record,
@@ -565,6 +566,8 @@ export class Agent {
     if (state.table !== null) state.turn.table = { columns: state.table.columns, rows: state.table.rows.slice(0, storedRows), truncated: state.table.truncated || state.table.rows.length > storedRows, rowCount: state.table.rows.length };
     state.turn.files = [...(state.turn.files ?? []), ...state.files.filter((file) => !(state.turn.files ?? []).includes(file))];
     state.turn.usage = { ...state.usage };
+    // A model asked of the server is known only after the first call.
+    this.record.model = modelLabel(this.settings.model);
     this.save();
     const pendingPlan = this.record.pendingPlan;
     const result: AgentResult = {
@@ -579,7 +582,7 @@ export class Agent {
       answer: status === 'needs_approval' ? this.waitingText(pendingPlan) : answer,
       chart: state.chart,
       analyst: 'agent',
-      model: `${this.settings.model.provider} · ${this.settings.model.model}`,
+      model: modelLabel(this.settings.model),
       session: this.record.name,
       steps: state.turn.steps,
       usage: { turn: { ...state.usage }, session: { ...this.record.usage } },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readConfig, type LlmConfig } from '../config/config-file.js';
 import { IqueryError, type ErrorCode } from '../errors.js';
-import { describeLlm, resolveLlmSettings, type LlmFlags } from './llm-settings.js';
+import { describeLlm, modelLabel, resolveLlmSettings, type LlmFlags } from './llm-settings.js';
 
 const home = mkdtempSync(join(tmpdir(), 'iquery-llm-settings-'));
 after(() => rmSync(home, { recursive: true, force: true }));
@@ -112,12 +112,13 @@ describe('resolveLlmSettings', () => {
     assert.equal(custom?.apiKey, undefined);
   });
 
-  test('a missing model name says how to set it', () => {
-    const error = failure(() => resolve({ llmProvider: 'ollama' }), 'llm_not_configured');
-    assert.match(error.message, /No model name is set for the ollama server at http:\/\/127\.0\.0\.1:11434\/v1/);
-    assert.match(error.hint ?? '', /--llm-model/);
-    assert.match(error.hint ?? '', /IQUERY_LLM_MODEL/);
-    assert.match(error.hint ?? '', /model: under llm: in .*config\.yaml/);
+  test('without a model name the model is left to the server (asked at the first call), and named so', () => {
+    const settings = resolve({ llmProvider: 'ollama' });
+    assert.equal(settings?.model, '');
+    assert.equal(modelLabel(settings!), "ollama · the server's model");
+    assert.equal(modelLabel({ provider: 'custom', model: 'm1' }), 'custom · m1');
+    // A preset with a default keeps it.
+    assert.equal(resolve({ llmProvider: 'deepseek' }, { DEEPSEEK_API_KEY: 'sk-d' })?.model, 'deepseek-chat');
   });
 
   test('a missing required key says how to set it', () => {

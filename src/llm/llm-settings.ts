@@ -21,6 +21,7 @@ export interface LlmSettings {
   baseUrl: string;
   /** Absent for servers that need none (ollama, vLLM, llama.cpp). */
   apiKey?: string;
+  /** '' when no layer names one and the preset has no default: the server's only model is used (see `GET /models`). */
   model: string;
   stream: boolean;
   toolCalling: ToolCallingMode;
@@ -30,6 +31,11 @@ export interface LlmSettings {
   maxRetries: number;
   /** The first retry's delay before jitter, doubled each retry. Default 500; tests make it tiny. */
   retryBaseDelayMs?: number;
+}
+
+/** How a model is named to a person: `ollama · qwen2.5:14b`, or the server's own model until it is known. */
+export function modelLabel(model: { provider: string; model: string }): string {
+  return `${model.provider} · ${model.model === '' ? "the server's model" : model.model}`;
 }
 
 const defaultTimeoutSeconds = 120;
@@ -111,12 +117,8 @@ export function resolveLlmSettings(
   preset ??= findPresetByBaseUrl(baseUrl);
   const provider = preset?.name ?? 'custom';
 
-  const model = layers.find((layer) => layer.model !== undefined)?.model ?? preset?.defaultModel ?? undefined;
-  if (model === undefined) {
-    throw new IqueryError('llm_not_configured', `No model name is set for the ${provider} server at ${baseUrl}.`, {
-      hint: `Name the model with --llm-model, IQUERY_LLM_MODEL, or model: under llm: in ${fileName} (GET ${baseUrl}/models lists the server's models).`,
-    });
-  }
+  // Without a name, the model is asked of the server at the first call (a local server often serves one).
+  const model = layers.find((layer) => layer.model !== undefined)?.model ?? preset?.defaultModel ?? '';
 
   const vendorVariable = preset?.keyEnvironmentVariable ?? undefined;
   const apiKey = layers.find((layer) => layer.apiKey !== undefined)?.apiKey ?? (vendorVariable === undefined ? undefined : nonEmpty(environment[vendorVariable]));
@@ -143,7 +145,7 @@ export function resolveLlmSettings(
 
 /** The model for people: `deepseek · deepseek-chat at https://api.deepseek.com/v1`. Never shows the key. */
 export function describeLlm(settings: Pick<LlmSettings, 'provider' | 'model' | 'baseUrl'>): string {
-  return `${settings.provider} · ${settings.model} at ${settings.baseUrl}`;
+  return `${modelLabel(settings)} at ${settings.baseUrl}`;
 }
 
 function fileLayer(file: LlmConfig, environment: NodeJS.ProcessEnv, fileName: string): Layer {

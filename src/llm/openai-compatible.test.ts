@@ -34,7 +34,7 @@ function settingsFor(server: ScriptedModelServer, overrides: Partial<LlmSettings
 async function withServer(
   script: Script,
   work: (server: ScriptedModelServer) => Promise<void>,
-  options: { chunkSize?: number } = {},
+  options: { chunkSize?: number; models?: readonly string[] } = {},
 ): Promise<void> {
   const server = await ScriptedModelServer.start(script, options);
   try {
@@ -316,6 +316,38 @@ describe('failures', () => {
       const { error } = await chatFailure(settingsFor(server, { maxRetries: 0 }), 'llm_failed');
       assert.match(error.message, /script exhausted/);
     });
+  });
+});
+
+describe('a server asked for its model (no model name set)', () => {
+  test('a server with one model: that model is used, and named from then on', async () => {
+    await withServer([{ kind: 'text', text: 'Hello.' }], async (server) => {
+      const model = createLanguageModel(settingsFor(server, { model: '' }));
+      assert.equal(model.model, '');
+      const response = await model.chat({ messages: [{ role: 'user', content: 'Hi' }] });
+      assert.equal(response.text, 'Hello.');
+      assert.equal(server.requests[0]?.body.model, 'scripted-model');
+      assert.equal(model.model, 'scripted-model');
+    }, { models: ['scripted-model'] });
+  });
+
+  test('a server with several models: llm_not_configured, listing them, and no chat request is sent', async () => {
+    await withServer([{ kind: 'text', text: 'never' }], async (server) => {
+      const { error } = await chatFailure(settingsFor(server, { model: '' }), 'llm_not_configured');
+      assert.match(error.message, /serves several: qwen2\.5:14b, llama3\.1:8b/);
+      assert.match(error.hint ?? '', /--llm-model/);
+      assert.equal(server.requests.length, 0);
+    }, { models: ['qwen2.5:14b', 'llama3.1:8b'] });
+  });
+
+  test('a server with no models, and one that cannot be reached', async () => {
+    await withServer([], async (server) => {
+      const { error } = await chatFailure(settingsFor(server, { model: '' }), 'llm_not_configured');
+      assert.match(error.message, /lists no models/);
+    }, { models: [] });
+    const gone = await ScriptedModelServer.start([]);
+    await gone.close();
+    await chatFailure(settingsFor(gone, { model: '' }), 'llm_unreachable');
   });
 });
 

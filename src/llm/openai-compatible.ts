@@ -73,9 +73,13 @@ interface ReasoningFields {
   reasoning?: unknown;
 }
 
+/** Model names a "which model?" error lists at most. */
+const listedModels = 20;
+
 class OpenAiCompatibleModel implements LanguageModel {
   readonly provider: string;
-  readonly model: string;
+  /** '' until the server has been asked which model it serves (settings without a model name). */
+  model: string;
   readonly baseUrl: string;
   readonly #settings: LlmSettings;
   readonly #client: OpenAI;
@@ -103,6 +107,7 @@ class OpenAiCompatibleModel implements LanguageModel {
   }
 
   async chat(request: ChatRequest): Promise<ChatResponse> {
+    if (this.model === '') this.model = await this.#discoverModel(request.signal);
     const settings = this.#settings;
     let attempts = 0;
     let retries = 0;
@@ -130,6 +135,29 @@ class OpenAiCompatibleModel implements LanguageModel {
         await sleep(delayMs, request.signal);
       }
     }
+  }
+
+  /**
+   * The server's one model, from `GET /models`; a server with several (or none) is an
+   * `llm_not_configured` error that lists them, since guessing would answer with an arbitrary model.
+   */
+  async #discoverModel(signal: AbortSignal | undefined): Promise<string> {
+    const settings = this.#settings;
+    const names: string[] = [];
+    try {
+      for await (const model of this.#client.models.list(signal === undefined ? {} : { signal })) names.push(model.id);
+    } catch (error) {
+      if (isAborted(signal)) throw cancelledError();
+      throw mapLlmError(error, { settings: { ...settings, model: '(any)' }, attempts: 1 });
+    }
+    const hint = 'Name the model with --llm-model, IQUERY_LLM_MODEL, or model: under llm: in the config file.';
+    const [only, ...others] = names;
+    if (only === undefined) throw new IqueryError('llm_not_configured', `No model name is set, and the ${settings.provider} server at ${settings.baseUrl} lists no models.`, { hint });
+    if (others.length > 0) {
+      const shown = names.slice(0, listedModels).join(', ') + (names.length > listedModels ? `, … (${names.length} in all)` : '');
+      throw new IqueryError('llm_not_configured', `No model name is set, and the ${settings.provider} server at ${settings.baseUrl} serves several: ${shown}.`, { hint });
+    }
+    return only;
   }
 
   async #attempt(request: ChatRequest, textMode: boolean, progress: Progress): Promise<ChatResponse> {

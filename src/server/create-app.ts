@@ -19,6 +19,7 @@ import { errorResponse, httpError } from './http-errors.js';
 import { openApiDocument } from './openapi-document.js';
 import { defaultMaxUploadBytes, type McpHandler } from './server.js';
 import type { SessionManager } from './session-manager.js';
+import { modelLabel } from '../llm/llm-settings.js';
 
 export interface AppContext {
   sessions: SessionManager;
@@ -125,7 +126,7 @@ export function createApp(context: AppContext): Hono {
 
   app.get('/api/health', (c) => {
     const { source, model } = sessions.settings;
-    return c.json({ status: 'ok', version: context.version, data: source.label, analyst: sessions.analyst, ...(model === undefined ? {} : { model: `${model.provider} · ${model.model}` }) });
+    return c.json({ status: 'ok', version: context.version, data: source.label, analyst: sessions.analyst, ...(model === undefined ? {} : { model: modelLabel(model) }) });
   });
 
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(context.version)));

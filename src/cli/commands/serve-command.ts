@@ -14,6 +14,7 @@ import { startServer } from '../../server/start-server.js';
 import { addAgentOptions, agentChoices, chosenModel, type AgentFlags } from '../agent-runner.js';
 import { withData } from '../open-data.js';
 import { printNote, type GlobalOptions } from '../output.js';
+import { modelLabel } from '../../llm/llm-settings.js';
 
 interface ServeOptions extends AgentFlags {
   port: number;
@@ -104,7 +105,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
         await mcp.close();
         throw error;
       });
-      printNote(`iquery serves ${source.label} (${model === undefined ? 'offline analyst: no model is configured' : `agent: ${model.provider} · ${model.model}`}; dictionary: ${dictionary.origin})`);
+      printNote(`iquery serves ${source.label} (${model === undefined ? 'offline analyst: no model is configured' : `agent: ${modelLabel(model)}`}; dictionary: ${dictionary.origin})`);
       if (generated) printNote(`Open ${server.url}/#token=${token ?? ''}\n(the token is printed only now; clients send it as Authorization: Bearer <token>)`);
       else printNote(`Open ${server.url}/${token === undefined ? '' : ' (send the token given with --token or IQUERY_SERVE_TOKEN: add #token=… to the URL once)'}`);
       if (!commandOptions.sandbox) printNote('warning: Python runs WITHOUT the sandbox (--no-sandbox).');

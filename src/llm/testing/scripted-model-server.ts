@@ -34,19 +34,25 @@ export class ScriptedModelServer {
   readonly #script: Script;
   /** Characters per streamed delta, for text, reasoning and tool-call arguments. */
   readonly #chunkSize: number;
+  /** The names `GET /v1/models` lists. */
+  readonly #models: readonly string[];
 
-  private constructor(server: Server, script: Script, chunkSize: number) {
+  private constructor(server: Server, script: Script, chunkSize: number, models: readonly string[]) {
     this.#server = server;
     this.#script = script;
     this.#chunkSize = chunkSize;
+    this.#models = models;
     this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   }
 
-  /** Starts a server on a free port. A script that runs out answers 500 "script exhausted". */
-  static async start(script: Script, options: { chunkSize?: number } = {}): Promise<ScriptedModelServer> {
+  /**
+   * Starts a server on a free port. A script that runs out answers 500 "script exhausted".
+   * `models` is what `GET /v1/models` lists (default: `scripted-model` alone).
+   */
+  static async start(script: Script, options: { chunkSize?: number; models?: readonly string[] } = {}): Promise<ScriptedModelServer> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const scripted = new ScriptedModelServer(server, script, Math.max(1, options.chunkSize ?? 5));
+    const scripted = new ScriptedModelServer(server, script, Math.max(1, options.chunkSize ?? 5), options.models ?? [scriptedModelName]);
     server.on('request', (request, response) => {
       scripted.#handle(request, response).catch(() => response.destroy());
     });
@@ -64,7 +70,7 @@ export class ScriptedModelServer {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = request.url ?? '/';
     if (request.method === 'GET' && path.endsWith('/models')) {
-      sendJson(response, 200, { object: 'list', data: [{ id: scriptedModelName, object: 'model', created: 0, owned_by: 'iquery' }] });
+      sendJson(response, 200, { object: 'list', data: this.#models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'iquery' })) });
       return;
     }
     if (request.method !== 'POST' || !path.endsWith('/chat/completions')) {
