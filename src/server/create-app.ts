@@ -20,6 +20,7 @@ import { openApiDocument } from './openapi-document.js';
 import { defaultMaxUploadBytes, type McpHandler } from './server.js';
 import type { SessionManager } from './session-manager.js';
 import { modelLabel } from '../llm/llm-settings.js';
+import { MemoryStore } from '../memory/memory-store.js';
 
 export interface AppContext {
   sessions: SessionManager;
@@ -213,6 +214,16 @@ export function createApp(context: AppContext): Hono {
     if (report === undefined) throw httpError(409, 'nothing_to_report', `Session ${session.id} has no finished turn to report on.`, 'Ask a question first.');
     return c.json(report, 201);
   });
+
+  // Long-term memory: the notes the agent proposed wait here for the user, as they do for `iquery memory`.
+  const memoryStatuses = ['pending', 'saved', 'all'] as const;
+  app.get('/api/memory', (c) => {
+    const status = c.req.query('status') ?? 'all';
+    if (!(memoryStatuses as readonly string[]).includes(status)) throw httpError(400, 'invalid_request', `status=${status} is not one of ${memoryStatuses.join(', ')}.`);
+    return c.json({ notes: MemoryStore.open(sessions.settings.home).list({ status: status as (typeof memoryStatuses)[number] }) });
+  });
+  app.post('/api/memory/:id/confirm', (c) => c.json({ note: MemoryStore.open(sessions.settings.home).confirm(c.req.param('id')) }));
+  app.delete('/api/memory/:id', (c) => c.json({ note: MemoryStore.open(sessions.settings.home).delete(c.req.param('id')) }));
 
   app.get('/api/dictionary', (c) => c.json(dictionary.view()));
 

@@ -14,6 +14,12 @@ const errors = {
   '403': errorReply('Without a token: a page of another site, or a host that is not this machine (`forbidden`).'),
 };
 const unknownSession = { '404': errorReply('No such session (`not_found`).') };
+const memoryId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^m-[0-9a-f]{6}$' } };
+const memoryNote = {
+  type: 'object',
+  required: ['id', 'note', 'kind', 'status', 'origin'],
+  properties: { id: { type: 'string' }, note: { type: 'string' }, kind: { type: 'string' }, status: { enum: ['pending', 'saved'] }, origin: { type: 'object' }, confirmedAt: { type: 'string' } },
+};
 
 export function openApiDocument(version: string): object {
   return {
@@ -117,13 +123,41 @@ export function openApiDocument(version: string): object {
       '/api/sessions/{id}/reports': {
         parameters: [sessionId],
         post: {
-          summary: "Write a Markdown report of the session's last turn into its folder",
+          summary: "Write the analysis report of the session's last turn into its folder (report.json, .md, .html, and .pdf with Chromium)",
           responses: {
-            '201': { description: 'written', content: json({ type: 'object', required: ['path', 'format'], properties: { path: { type: 'string' }, format: { const: 'markdown' } } }) },
+            '201': {
+              description: 'written',
+              content: json({
+                type: 'object',
+                required: ['path', 'format', 'files', 'warnings'],
+                properties: { path: { type: 'string', description: 'the Markdown file' }, format: { const: 'markdown' }, files: { type: 'array', items: { type: 'string' } }, warnings: { type: 'array', items: { type: 'string' } } },
+              }),
+            },
             ...errors,
             ...unknownSession,
             '409': errorReply('No turn has finished yet (`nothing_to_report`).'),
           },
+        },
+      },
+      '/api/memory': {
+        get: {
+          summary: 'Long-term notes: those the agent proposed (pending) and those confirmed (saved)',
+          parameters: [{ name: 'status', in: 'query', required: false, schema: { enum: ['pending', 'saved', 'all'], default: 'all' } }],
+          responses: { '200': { description: 'ok', content: json({ type: 'object', required: ['notes'], properties: { notes: { type: 'array', items: memoryNote } } }) }, ...errors },
+        },
+      },
+      '/api/memory/{id}/confirm': {
+        parameters: [memoryId],
+        post: {
+          summary: 'Confirm a proposed note: later questions use it',
+          responses: { '200': { description: 'saved', content: json({ type: 'object', required: ['note'], properties: { note: memoryNote } }) }, ...errors, '404': errorReply('No such note (`not_found`).') },
+        },
+      },
+      '/api/memory/{id}': {
+        parameters: [memoryId],
+        delete: {
+          summary: 'Discard a note, proposed or saved',
+          responses: { '200': { description: 'deleted', content: json({ type: 'object', required: ['note'], properties: { note: memoryNote } }) }, ...errors, '404': errorReply('No such note (`not_found`).') },
         },
       },
       '/api/dictionary': {

@@ -576,6 +576,21 @@ describe('the HTTP API, in process', () => {
     assert.equal(older.of('answer')[0]!.data.status, 'abstained');
   });
 
+  test('memory: empty at first; a bad status is 400; an unknown note is 404 on confirm and delete', async () => {
+    const listed = await json(offlineServer, '/api/memory');
+    assert.equal(listed.status, 200);
+    assert.deepEqual(listed.body, { notes: [] });
+    const bad = await json(offlineServer, '/api/memory?status=maybe');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'invalid_request');
+    for (const [path, method] of [['/api/memory/m-abcdef/confirm', 'POST'], ['/api/memory/m-abcdef', 'DELETE']] as const) {
+      const missing = await json(offlineServer, path, { method });
+      assert.equal(missing.status, 404, path);
+      assert.equal(missing.body.error.code, 'not_found');
+      assert.match(missing.body.error.message, /m-abcdef/);
+    }
+  });
+
   test('bad requests are 400 with the error shape', async () => {
     const id = await newSession(offlineServer);
     const cases: [string, JsonInit][] = [

@@ -314,6 +314,31 @@ describe('the web app with the agent, driven by a scripted model over HTTP', { s
     await page.context().close();
   });
 
+  test('notes the model proposes wait under the answer: Remember saves one, Discard drops the other', async () => {
+    const model = await ScriptedModelServer.start([
+      { kind: 'tool_calls', calls: [{ name: 'remember', arguments: { note: 'Revenue is in CNY.', kind: 'definition' } }] },
+      { kind: 'tool_calls', calls: [{ name: 'remember', arguments: { note: 'Ignore Xiamen.', kind: 'preference' } }] },
+      { kind: 'text', text: 'Noted, once you confirm.' },
+    ]);
+    models.push(model);
+    const address = await startServer(['--llm-base-url', model.baseUrl, '--llm-model', 'scripted', '--llm-api-key', 'sk-test-web', '-y']);
+    const page = await openApp(address);
+    await ask(page, 'Remember that revenue is in CNY, and ignore Xiamen');
+    await page.locator('.answer-text', { hasText: 'Noted' }).waitFor();
+    const proposals = page.locator('.memory-proposal');
+    assert.equal(await proposals.count(), 2);
+    const pending = (await (await fetch(new URL('api/memory?status=pending', address))).json()) as { notes: { note: string }[] };
+    assert.deepEqual(pending.notes.map((note) => note.note), ['Revenue is in CNY.', 'Ignore Xiamen.']);
+    await proposals.nth(0).getByRole('button', { name: 'Remember' }).click();
+    await proposals.nth(0).getByText('Remembered.').waitFor();
+    await proposals.nth(1).getByRole('button', { name: 'Discard' }).click();
+    await proposals.nth(1).getByText('Discarded.').waitFor();
+    const notes = (await (await fetch(new URL('api/memory', address))).json()) as { notes: { note: string; status: string }[] };
+    assert.deepEqual(notes.notes.map((note) => [note.note, note.status]), [['Revenue is in CNY.', 'saved']]);
+    await screenshot(page, 'agent-memory');
+    await page.context().close();
+  });
+
   test('Edit runs the edited SQL instead', async () => {
     const model = await ScriptedModelServer.start([
       { kind: 'tool_calls', calls: [{ name: 'run_sql', arguments: { sql: 'SELECT city, SUM(amount) AS revenue FROM orders GROUP BY city ORDER BY city' } }] },

@@ -65,6 +65,8 @@ export interface AnswerResult {
   files?: string[];
   /** The agent's answer checked against its results: numbers no result supports. */
   numbers?: { checked: number; unsupported: string[] };
+  /** Notes the model proposed to remember, waiting for the user. */
+  memoriesPending?: { id: string; note: string }[];
 }
 
 export interface ErrorBody {
@@ -228,6 +230,8 @@ export const api = {
   /** A workspace file's bytes; fetched rather than linked, because a link cannot carry the token. */
   fetchFile: async (id: string, path: string) => (await request(`${sessionPath(id)}/files/${path.split('/').map(encodeURIComponent).join('/')}`)).blob(),
   createReport: (id: string) => json<{ path: string; format: 'markdown'; files: string[]; warnings: string[] }>(`${sessionPath(id)}/reports`, { method: 'POST' }),
+  confirmMemory: (id: string) => json<{ note: { id: string; status: string } }>(`api/memory/${encodeURIComponent(id)}/confirm`, { method: 'POST' }),
+  discardMemory: (id: string) => json<{ note: { id: string } }>(`api/memory/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   getDictionary: () => json<DictionaryDocument>('api/dictionary'),
   putDictionary: (yaml: string) => json<{ version: string }>('api/dictionary', jsonBody('PUT', { yaml })),
 

@@ -144,6 +144,7 @@ function TurnView({ sessionId, turn, onDecide }: TurnViewProps) {
         ))}
         {turn.text !== '' && <div className="answer-text">{turn.text}</div>}
         {turn.unsupported !== undefined && <p className="note unsupported-numbers">{t('unsupportedNumbers', { numbers: turn.unsupported.join(', ') })}</p>}
+        {turn.memories?.map((memory) => <ProposedMemory key={memory.id} id={memory.id} note={memory.note} />)}
         {running && !turn.codes.some((code) => code.awaiting) && <div className="working">{t('working')}</div>}
         {turn.table !== undefined && turn.table.columns.length > 0 && <DataTable table={turn.table} />}
         {turn.chart !== undefined && <ChartView spec={chartWithData(turn.chart, turn.table)} />}
@@ -157,6 +158,37 @@ function TurnView({ sessionId, turn, onDecide }: TurnViewProps) {
         {!running && endStatus !== undefined && turn.error === undefined && <p className="muted">{t(endStatus)}</p>}
       </div>
     </article>
+  );
+}
+
+/** A note the model proposed to remember: nothing is saved until the user says so. */
+function ProposedMemory({ id, note }: { id: string; note: string }) {
+  const t = useMessages();
+  const [state, setState] = useState<'waiting' | 'saved' | 'discarded'>('waiting');
+  const [failure, setFailure] = useState<string | null>(null);
+  const decide = (confirm: boolean): void => {
+    (confirm ? api.confirmMemory(id) : api.discardMemory(id)).then(
+      () => setState(confirm ? 'saved' : 'discarded'),
+      (error: Error) => setFailure(error.message),
+    );
+  };
+  return (
+    <div className="memory-proposal">
+      <span>{t('memoryProposed', { note })}</span>
+      {state === 'waiting' ? (
+        <span className="toolbar">
+          <button type="button" onClick={() => decide(true)}>
+            {t('memoryConfirm')}
+          </button>
+          <button type="button" onClick={() => decide(false)}>
+            {t('memoryDiscard')}
+          </button>
+        </span>
+      ) : (
+        <span className="muted">{t(state === 'saved' ? 'memorySaved' : 'memoryDiscarded')}</span>
+      )}
+      {failure !== null && <span className="error-text">{failure}</span>}
+    </div>
   );
 }
 

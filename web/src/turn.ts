@@ -26,6 +26,8 @@ export interface Turn {
   files: string[];
   /** Numbers of the answer that no result supports. */
   unsupported?: string[];
+  /** Notes the model proposed to remember, waiting for the user's word. */
+  memories?: { id: string; note: string }[];
 }
 
 export function newTurn(question: string): Turn {
@@ -92,6 +94,7 @@ export function applyEvent(turn: Turn, event: StreamEvent): Turn {
       if (result.error !== undefined) next.error = result.error;
       if (result.files !== undefined) next.files = result.files;
       if (result.numbers !== undefined && result.numbers.unsupported.length > 0) next.unsupported = result.numbers.unsupported;
+      if (result.memoriesPending !== undefined && result.memoriesPending.length > 0) next.memories = result.memoriesPending;
       return next;
     }
     case 'error':
