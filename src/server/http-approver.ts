@@ -3,8 +3,9 @@
  * stream, and the agent waits until `POST /api/sessions/:id/approvals` answers it (or the message is
  * stopped: the session is deleted, the client went away, the server shuts down).
  *
- * The web has no prompt yet for a proposed memory or for sharing an aggregate in schema-only mode:
- * `confirmMemory` answers false (the note stays pending, for `iquery memory confirm`), and
+ * A proposed memory is not confirmed while the message runs: `confirmMemory` answers false, and the
+ * note stays pending under the answer for `POST /api/memory/:id/confirm` (the web's Remember button)
+ * or `iquery memory confirm`. The web has no prompt yet for sharing an aggregate in schema-only mode:
  * `approveSharing` answers false (the model is told the result was withheld). Plan review (expert
  * mode) is not offered, so the server refuses `--mode expert`.
  */
