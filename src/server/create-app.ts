@@ -21,6 +21,7 @@ import { defaultMaxUploadBytes, type McpHandler } from './server.js';
 import type { SessionManager } from './session-manager.js';
 import { modelLabel } from '../llm/llm-settings.js';
 import { MemoryStore } from '../memory/memory-store.js';
+import type { HttpDecision } from './http-approver.js';
 
 export interface AppContext {
   sessions: SessionManager;
@@ -52,7 +53,9 @@ const messageBody = z.strictObject({
 const approvalBody = z.discriminatedUnion(
   'action',
   [
-    z.strictObject({ id: z.string().min(1), action: z.literal('edit'), code: z.string({ error: 'is required with action "edit": the code to run instead' }).min(1) }),
+    z
+      .strictObject({ id: z.string().min(1), action: z.literal('edit'), code: z.string().min(1).optional(), plan: z.array(z.string().trim().min(1)).min(1, 'a plan needs at least one step').optional() })
+      .refine((body) => (body.code === undefined) !== (body.plan === undefined), { error: 'action "edit" takes code (the code to run instead) or, for a plan review, plan (its steps)' }),
     z.strictObject({ id: z.string().min(1), action: z.enum(['run', 'skip', 'run_all']) }),
   ],
   { error: 'action must be one of run, edit, skip, run_all' },
@@ -167,8 +170,10 @@ export function createApp(context: AppContext): Hono {
   app.post('/api/sessions/:id/approvals', async (c) => {
     const session = sessions.get(c.req.param('id'));
     const body = await jsonBody(c, approvalBody);
-    const decision = body.action === 'edit' ? { action: 'edit' as const, code: body.code } : { action: body.action };
-    if (!session.answerApproval(body.id, decision)) throw httpError(404, 'no_such_approval', `No approval request "${body.id}" waits in session ${session.id}.`, 'Answer the id of the latest approval_request event while its message runs.');
+    const decision: HttpDecision = body.action !== 'edit' ? { action: body.action } : body.plan !== undefined ? { action: 'edit', plan: body.plan } : { action: 'edit', code: body.code ?? '' };
+    const answered = session.answerApproval(body.id, decision);
+    if (answered === 'unknown') throw httpError(404, 'no_such_approval', `No request "${body.id}" waits in session ${session.id}.`, 'Answer the id of the latest approval_request, share_request or plan_review event while its message runs.');
+    if (answered === 'mismatch') throw httpError(400, 'invalid_request', `That answer does not fit request "${body.id}".`, 'Code takes run, edit with code, skip or run_all; a share takes run or skip; a plan takes run, edit with plan, or skip.');
     return c.json({ ok: true }, 202);
   });
 

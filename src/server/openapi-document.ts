@@ -62,7 +62,8 @@ export function openApiDocument(version: string): object {
           summary: 'Ask a question; the answer streams as server-sent events',
           description:
             'Events (`event:` is the type, `data:` its JSON): plan {steps}; output {kind: text|step|note, …}; code {id, tool, language, code, findings}; ' +
-            'approval_request (same shape: the run waits for POST /approvals); table {columns, rows, truncated}; chart {type, title, x?, y?, series?, data}; ' +
+            'approval_request (same shape: the run waits for POST /approvals); share_request {id, columns, rows, preview} (schema-only: share or withhold an aggregate); ' +
+            'plan_review {id, steps} (expert mode: the plan before anything runs); table {columns, rows, truncated}; chart {type, title, x?, y?, series?, data}; ' +
             'answer (the whole result, as `iquery ask --json` prints it); error {code, message, hint?}; done {status} (always last).',
           requestBody: { required: true, content: json(ref('Message')) },
           responses: {
@@ -247,7 +248,12 @@ export function openApiDocument(version: string): object {
           type: 'object',
           required: ['id', 'action'],
           additionalProperties: false,
-          properties: { id: { type: 'string' }, action: { enum: ['run', 'edit', 'skip', 'run_all'] }, code: { type: 'string', description: 'required with edit: the code to run instead' } },
+          properties: {
+            id: { type: 'string', description: 'the id of an approval_request, share_request or plan_review' },
+            action: { enum: ['run', 'edit', 'skip', 'run_all'] },
+            code: { type: 'string', description: 'edit of code: the code to run instead' },
+            plan: { type: 'array', items: { type: 'string' }, description: 'edit of a plan review: the steps to follow instead' },
+          },
         },
       },
     },

@@ -11,7 +11,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Agent, AgentResult } from '../agent/agent.js';
-import type { ApprovalDecision } from '../agent/approval.js';
 import type { AskResult, OfflineAnalyst } from '../analyst/analyst.js';
 import { contextOf, recordTurn, type Conversation } from '../analyst/conversations.js';
 import type { Dictionary } from '../dictionary/dictionary.js';
@@ -20,7 +19,7 @@ import type { LlmSettings } from '../llm/llm-settings.js';
 import { openSource } from '../sources/open-source.js';
 import type { DataSource } from '../sources/source.js';
 import { EventQueue } from './event-queue.js';
-import { HttpApprover } from './http-approver.js';
+import { HttpApprover, type HttpDecision } from './http-approver.js';
 import { maxStreamedRows, type ServeSettings, type SessionSummary, type SessionView, type StreamEvent, type TurnView } from './server.js';
 import { listSessionFiles, resolveSessionFile, uploadTarget, uploadsFolderName, type SessionFile } from './session-files.js';
 import { writeAnalysisReport, type AnalysisToReport } from '../report/write-analysis-report.js';
@@ -121,8 +120,8 @@ export class ServeSession {
     return { events: queue, stop: () => controller.abort(), finished };
   }
 
-  /** Answers the approval request with this id; false when none such waits. */
-  answerApproval(id: string, decision: ApprovalDecision): boolean {
+  /** Answers the request (code, sharing or plan) with this id; see `HttpApprover.answer`. */
+  answerApproval(id: string, decision: HttpDecision): 'answered' | 'unknown' | 'mismatch' {
     return this.approver.answer(id, decision);
   }
 

@@ -400,6 +400,12 @@ describe('the HTTP API, in process', () => {
     const id = await newSession(agentServer);
     const stream = await message(agentServer, id, { question: 'Customers per city?' });
     const request = await stream.until('approval_request');
+    // A plan is no answer to code, and an edit takes code or a plan, not both: 400, and the code still waits.
+    const planForCode = await approve(agentServer, id, { id: request.data.id, action: 'edit', plan: ['Count the customers.'] });
+    assert.equal(planForCode.status, 400);
+    assert.equal(planForCode.body.error.code, 'invalid_request');
+    const both = await approve(agentServer, id, { id: request.data.id, action: 'edit', code: 'SELECT 1', plan: ['x'] });
+    assert.equal(both.status, 400);
     const edited = await approve(agentServer, id, { id: request.data.id, action: 'edit', code: "SELECT COUNT(*) AS customers FROM customers WHERE city = 'Beijing'" });
     assert.equal(edited.status, 202);
     await stream.rest();

@@ -11,7 +11,7 @@ import type { DataSource } from '../sources/source.js';
 import type { DictionaryStore } from './dictionary-store.js';
 
 /** The `event:` names of a message's stream, in the order they usually come. `done` is always last. */
-export const streamEventTypes = ['plan', 'output', 'code', 'approval_request', 'table', 'chart', 'answer', 'error', 'done'] as const;
+export const streamEventTypes = ['plan', 'output', 'code', 'approval_request', 'share_request', 'plan_review', 'table', 'chart', 'answer', 'error', 'done'] as const;
 export type StreamEventType = (typeof streamEventTypes)[number];
 
 /** A finished tool call, as the web shows it. */
@@ -64,6 +64,10 @@ export type StreamEvent =
   | { type: 'output'; data: OutputView }
   | { type: 'code'; data: CodeView }
   | { type: 'approval_request'; data: CodeView }
+  /** Schema-only mode: an aggregate result the model asks to see; `run` shares it, `skip` withholds it. */
+  | { type: 'share_request'; data: { id: string; columns: string[]; rows: number; preview: string } }
+  /** Expert mode: the plan before anything runs; `run` accepts it, `edit` with `plan` changes it, `skip` stops. */
+  | { type: 'plan_review'; data: { id: string; steps: string[] } }
   | { type: 'table'; data: TableView }
   | { type: 'chart'; data: ChartView }
   /** The whole result, as `iquery ask --json` prints it. */
@@ -116,7 +120,7 @@ export interface ServeSettings {
   model?: LlmSettings;
   agent: {
     policy: ApprovalPolicy;
-    /** `expert` is refused: its plan review has no prompt in the web yet. */
+    /** `expert` sends each plan as a `plan_review` event before anything runs. */
     mode: AgentMode;
     /** False: the model sees the schema and aggregates only. */
     sendValues: boolean;

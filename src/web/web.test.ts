@@ -339,6 +339,55 @@ describe('the web app with the agent, driven by a scripted model over HTTP', { s
     await page.context().close();
   });
 
+  test('expert mode: the plan waits in the page, is edited, and the model works to the edited plan', async () => {
+    const model = await ScriptedModelServer.start([
+      { kind: 'text', text: 'Plan:\n1. Sum revenue by city.\n2. Name the top city.' },
+      { kind: 'tool_calls', calls: [{ name: 'run_sql', arguments: { sql: 'SELECT city, SUM(amount) AS revenue FROM orders GROUP BY city ORDER BY revenue DESC' } }] },
+      { kind: 'text', text: 'Xiamen leads.' },
+    ]);
+    models.push(model);
+    const address = await startServer(['--llm-base-url', model.baseUrl, '--llm-model', 'scripted', '--llm-api-key', 'sk-test-web', '--mode', 'expert', '--approval', 'auto-sql']);
+    const page = await openApp(address);
+    await ask(page, 'Which city sells most?');
+    const editor = page.locator('.plan-review textarea');
+    await editor.waitFor();
+    assert.equal(await editor.inputValue(), 'Sum revenue by city.\nName the top city.');
+    assert.equal(model.requests.length, 1, 'nothing but the plan before the review');
+    await screenshot(page, 'agent-plan-review');
+    await editor.fill('Sum revenue by city.\nLeave out refunds.\nName the top city.');
+    await page.getByRole('button', { name: 'Run this plan' }).click();
+    await page.locator('.answer-text', { hasText: 'Xiamen leads.' }).waitFor();
+    await page.locator('.plan-review', { hasText: 'Edited plan accepted.' }).waitFor();
+    assert.match(JSON.stringify(model.requests[1]?.body), /Leave out refunds\./);
+    await page.context().close();
+  });
+
+  test('schema-only: an aggregate waits in the page; Share sends it to the model, Withhold does not', async () => {
+    const sql = 'SELECT city, COUNT(*) AS orders FROM orders GROUP BY city ORDER BY city';
+    const model = await ScriptedModelServer.start([
+      { kind: 'tool_calls', calls: [{ name: 'run_sql', arguments: { sql } }] },
+      { kind: 'tool_calls', calls: [{ name: 'run_sql', arguments: { sql: sql.replace('COUNT(*)', 'SUM(amount)').replace('AS orders', 'AS revenue') } }] },
+      { kind: 'text', text: 'Counted.' },
+    ]);
+    models.push(model);
+    const address = await startServer(['--llm-base-url', model.baseUrl, '--llm-model', 'scripted', '--llm-api-key', 'sk-test-web', '--schema-only', '--approval', 'auto-sql']);
+    const page = await openApp(address);
+    await ask(page, 'Orders and revenue by city');
+    const first = page.locator('.share-request').nth(0);
+    await first.waitFor();
+    assert.match(await first.locator('pre').innerText(), /Beijing/);
+    await first.getByRole('button', { name: 'Share with the model' }).click();
+    const second = page.locator('.share-request').nth(1);
+    await second.waitFor();
+    await second.getByRole('button', { name: 'Withhold' }).click();
+    await page.locator('.answer-text', { hasText: 'Counted.' }).waitFor();
+    const tools = (model.requests.at(-1)?.body as { messages: { role: string; content: string }[] }).messages.filter((message) => message.role === 'tool');
+    assert.match(tools[0]?.content ?? '', /Beijing/);
+    assert.match(tools[1]?.content ?? '', /withheld/);
+    assert.doesNotMatch(tools[1]?.content ?? '', /Beijing/);
+    await page.context().close();
+  });
+
   test('Edit runs the edited SQL instead', async () => {
     const model = await ScriptedModelServer.start([
       { kind: 'tool_calls', calls: [{ name: 'run_sql', arguments: { sql: 'SELECT city, SUM(amount) AS revenue FROM orders GROUP BY city ORDER BY city' } }] },

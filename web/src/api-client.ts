@@ -80,13 +80,29 @@ export type StreamEvent =
   | { type: 'output'; data: { kind: 'text'; text: string } | { kind: 'step'; step: Step } | { kind: 'note'; text: string } }
   | { type: 'code'; data: PendingCode }
   | { type: 'approval_request'; data: PendingCode }
+  | { type: 'share_request'; data: ShareRequest }
+  | { type: 'plan_review'; data: PlanReview }
   | { type: 'table'; data: TableData }
   | { type: 'chart'; data: ChartSpec }
   | { type: 'answer'; data: AnswerResult }
   | { type: 'error'; data: ErrorBody }
   | { type: 'done'; data: { status: string } };
 
-const streamEventTypes: ReadonlySet<string> = new Set(['plan', 'output', 'code', 'approval_request', 'table', 'chart', 'answer', 'error', 'done']);
+const streamEventTypes: ReadonlySet<string> = new Set(['plan', 'output', 'code', 'approval_request', 'share_request', 'plan_review', 'table', 'chart', 'answer', 'error', 'done']);
+
+/** Schema-only mode: an aggregate result the model asks to see (run shares it, skip withholds it). */
+export interface ShareRequest {
+  id: string;
+  columns: string[];
+  rows: number;
+  preview: string;
+}
+
+/** Expert mode: the plan, before anything runs (run accepts, edit with `plan` changes it, skip stops). */
+export interface PlanReview {
+  id: string;
+  steps: string[];
+}
 
 export interface Health {
   status: string;
@@ -219,7 +235,7 @@ export const api = {
   deleteSession: async (id: string) => {
     await request(sessionPath(id), { method: 'DELETE' });
   },
-  answerApproval: (id: string, body: { id: string; action: ApprovalAction; code?: string }) =>
+  answerApproval: (id: string, body: { id: string; action: ApprovalAction; code?: string; plan?: string[] }) =>
     json<{ ok: true }>(`${sessionPath(id)}/approvals`, jsonBody('POST', body)),
   uploadFile: (id: string, file: File) => {
     const form = new FormData();

@@ -1,6 +1,6 @@
 /** The chat: each turn (question, plan, code, steps, answer, table, chart) and the question box. */
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { api, type ApprovalAction } from './api-client';
+import { api, type ApprovalAction, type PlanReview, type ShareRequest } from './api-client';
 import { ChartView } from './chart-view';
 import { CodeBlock } from './code-block';
 import { DataTable } from './data-table';
@@ -125,6 +125,10 @@ function TurnView({ sessionId, turn, onDecide }: TurnViewProps) {
           />
         ))}
         {turn.codes.length === 0 && turn.sql !== undefined && <CodeBlock language="sql" code={turn.sql} />}
+        {sessionId !== null &&
+          turn.requests.map((request) =>
+            request.kind === 'plan' ? <PlanReviewBox key={request.id} sessionId={sessionId} review={request} running={running} /> : <ShareRequestBox key={request.id} sessionId={sessionId} request={request} running={running} />,
+          )}
         {turn.steps.length > 0 && (
           <details className="steps">
             <summary>{t('steps', { count: turn.steps.length })}</summary>
@@ -158,6 +162,77 @@ function TurnView({ sessionId, turn, onDecide }: TurnViewProps) {
         {!running && endStatus !== undefined && turn.error === undefined && <p className="muted">{t(endStatus)}</p>}
       </div>
     </article>
+  );
+}
+
+/** Expert mode: the plan waits here, editable one step a line, before anything runs. */
+function PlanReviewBox({ sessionId, review, running }: { sessionId: string; review: PlanReview; running: boolean }) {
+  const t = useMessages();
+  const [text, setText] = useState(review.steps.join('\n'));
+  const [decided, setDecided] = useState<'accepted' | 'edited' | 'stopped' | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const steps = text.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const send = (action: 'run' | 'edit' | 'skip'): void => {
+    const edited = steps.join('\n') !== review.steps.join('\n');
+    const body = action === 'run' && edited ? { id: review.id, action: 'edit' as const, plan: steps } : { id: review.id, action };
+    api.answerApproval(sessionId, body).then(
+      () => setDecided(action === 'skip' ? 'stopped' : edited ? 'edited' : 'accepted'),
+      (error: Error) => setFailure(error.message),
+    );
+  };
+  const open = decided === null && running;
+  return (
+    <div className="plan-review">
+      <strong>{t('planReview')}</strong>
+      {open ? (
+        <>
+          <textarea className="plan-editor" value={text} rows={Math.max(3, review.steps.length + 1)} onChange={(event) => setText(event.target.value)} aria-label={t('planReview')} />
+          <div className="toolbar">
+            <button type="button" className="primary" disabled={steps.length === 0} onClick={() => send('run')}>
+              {t('planRun')}
+            </button>
+            <button type="button" onClick={() => send('skip')}>
+              {t('planStop')}
+            </button>
+          </div>
+        </>
+      ) : (
+        <span className="muted">{t(decided === 'stopped' ? 'planStopped' : decided === 'edited' ? 'planEdited' : 'planAccepted')}</span>
+      )}
+      {failure !== null && <span className="error-text">{failure}</span>}
+    </div>
+  );
+}
+
+/** Schema-only mode: an aggregate the model asks to see; nothing leaves until the user says so. */
+function ShareRequestBox({ sessionId, request, running }: { sessionId: string; request: ShareRequest; running: boolean }) {
+  const t = useMessages();
+  const [decided, setDecided] = useState<'shared' | 'withheld' | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const send = (share: boolean): void => {
+    api.answerApproval(sessionId, { id: request.id, action: share ? 'run' : 'skip' }).then(
+      () => setDecided(share ? 'shared' : 'withheld'),
+      (error: Error) => setFailure(error.message),
+    );
+  };
+  return (
+    <div className="share-request">
+      <strong>{t('shareRequest', { rows: request.rows })}</strong>
+      <pre className="preview-text">{request.preview}</pre>
+      {decided === null && running ? (
+        <div className="toolbar">
+          <button type="button" className="primary" onClick={() => send(true)}>
+            {t('shareAllow')}
+          </button>
+          <button type="button" onClick={() => send(false)}>
+            {t('shareDeny')}
+          </button>
+        </div>
+      ) : (
+        <span className="muted">{t(decided === 'shared' ? 'shareAllowed' : 'shareDenied')}</span>
+      )}
+      {failure !== null && <span className="error-text">{failure}</span>}
+    </div>
   );
 }
 

@@ -2,7 +2,7 @@
  * One question and everything its answer stream brought, as the chat shows it. `applyEvent` folds
  * the stream's events into a turn; `fromStoredTurn` makes the same shape from a saved session.
  */
-import type { ApprovalAction, ChartSpec, ErrorBody, PendingCode, Step, StoredTurn, StreamEvent, TableData } from './api-client';
+import type { ApprovalAction, ChartSpec, ErrorBody, PendingCode, PlanReview, ShareRequest, Step, StoredTurn, StreamEvent, TableData } from './api-client';
 
 export interface CodeItem extends PendingCode {
   /** True while the run waits for the user's decision. */
@@ -26,12 +26,16 @@ export interface Turn {
   files: string[];
   /** Numbers of the answer that no result supports. */
   unsupported?: string[];
+  /** Questions put to the user mid-run: sharing an aggregate, reviewing the plan. */
+  requests: UserRequest[];
   /** Notes the model proposed to remember, waiting for the user's word. */
   memories?: { id: string; note: string }[];
 }
 
+export type UserRequest = ({ kind: 'share' } & ShareRequest) | ({ kind: 'plan' } & PlanReview);
+
 export function newTurn(question: string): Turn {
-  return { question, status: 'running', plan: [], text: '', notes: [], steps: [], codes: [], files: [] };
+  return { question, status: 'running', plan: [], text: '', notes: [], steps: [], codes: [], files: [], requests: [] };
 }
 
 /**
@@ -76,6 +80,10 @@ export function applyEvent(turn: Turn, event: StreamEvent): Turn {
       return { ...settleText(turn), codes: upsertCode(turn.codes, event.data, false) };
     case 'approval_request':
       return { ...settleText(turn), codes: upsertCode(turn.codes, event.data, true) };
+    case 'share_request':
+      return { ...settleText(turn), requests: [...turn.requests, { kind: 'share', ...event.data }] };
+    case 'plan_review':
+      return { ...settleText(turn), requests: [...turn.requests, { kind: 'plan', ...event.data }] };
     case 'table':
       return { ...turn, table: event.data };
     case 'chart':

@@ -71,9 +71,6 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
   addAgentOptions(command).action(async (commandOptions: ServeOptions) => {
     const options = globals();
     const choices = agentChoices(commandOptions);
-    if (choices.mode === 'expert') {
-      throw new IqueryError('usage', 'Expert mode reviews each plan before it runs, and the web has no plan review yet.', { hint: 'Serve with --mode normal or --mode developer; use `iquery chat --mode expert` at a terminal.' });
-    }
     const model = chosenModel(commandOptions);
     const { token, generated } = chooseToken(commandOptions.token, commandOptions.host);
     const home = iqueryHome();
