@@ -4,6 +4,7 @@ import { api, type ApprovalAction, type PlanReview, type ShareRequest } from './
 import { ChartView } from './chart-view';
 import { CodeBlock } from './code-block';
 import { DataTable } from './data-table';
+import { UploadInput } from './upload-input';
 import { useMessages, type MessageKey } from './messages';
 import { chartWithData, type Turn } from './turn';
 
@@ -287,17 +288,7 @@ function Composer({ running, onAsk, onStop, onUpload }: { running: boolean; onAs
       <button type="button" className="icon-button" title={t('attach')} aria-label={t('attach')} onClick={() => fileInput.current?.click()}>
         +
       </button>
-      <input
-        ref={fileInput}
-        type="file"
-        hidden
-        accept=".csv,.tsv,.txt,.xlsx,.xls,.parquet,.json"
-        onChange={(event) => {
-          const file = event.target.files?.[0];
-          if (file !== undefined) onUpload(file);
-          event.target.value = '';
-        }}
-      />
+      <UploadInput ref={fileInput} onUpload={onUpload} />
       <textarea
         className="question-input"
         value={question}

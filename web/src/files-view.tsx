@@ -9,6 +9,7 @@ import { useEffect, useState } from 'react';
 import { api, saveBlob, type WorkspaceFile } from './api-client';
 import { MarkdownView } from './markdown-view';
 import { useMessages } from './messages';
+import { UploadInput } from './upload-input';
 
 interface Preview {
   path: string;
@@ -114,16 +115,7 @@ export function FilesView({ sessionId, openPath, onOpen, onMakeReport, onUpload,
           </button>
           <label className="button">
             {t('upload')}
-            <input
-              type="file"
-              hidden
-              accept=".csv,.tsv,.txt,.xlsx,.xls,.parquet,.json"
-              onChange={(event) => {
-                const file = event.target.files?.[0];
-                if (file !== undefined) onUpload(file);
-                event.target.value = '';
-              }}
-            />
+            <UploadInput onUpload={onUpload} />
           </label>
           <button type="button" onClick={() => setReload(reload + 1)}>
             {t('refresh')}
