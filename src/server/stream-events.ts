@@ -24,15 +24,19 @@ export function tableView(columns: readonly string[], rows: readonly (readonly u
   return { columns: [...columns], rows: rows.slice(0, maxStreamedRows).map((row) => [...row]), truncated: truncated || rows.length > maxStreamedRows };
 }
 
-export function agentChartView(chart: AgentChart): ChartView {
+/** What a chart is, without its data: type, title and the columns it draws. */
+function chartHead(chart: { type: ChartView['type']; title: string; x?: string | undefined; y?: string[] | undefined; series?: string | undefined }): Omit<ChartView, 'data'> {
   return {
     type: chart.type,
     title: chart.title,
     ...(chart.x === undefined ? {} : { x: chart.x }),
     ...(chart.y === undefined ? {} : { y: chart.y }),
     ...(chart.series === undefined ? {} : { series: chart.series }),
-    data: { columns: chart.data.columns, rows: chart.data.rows.slice(0, maxStreamedRows) },
   };
+}
+
+export function agentChartView(chart: AgentChart): ChartView {
+  return { ...chartHead(chart), data: { columns: chart.data.columns, rows: chart.data.rows.slice(0, maxStreamedRows) } };
 }
 
 /** The offline analyst's chart draws its result; a scatter draws its sampled points instead (the result is one coefficient). */
@@ -41,14 +45,7 @@ export function offlineChartView(chart: ChartSpec, columns: readonly string[], r
   const data = points !== undefined && chart.x !== undefined && chart.y?.[0] !== undefined
     ? { columns: [chart.x, chart.y[0]], rows: points.slice(0, maxStreamedRows).map((point) => [...point]) }
     : { columns: [...columns], rows: rows.slice(0, maxStreamedRows).map((row) => [...row]) };
-  return {
-    type: chart.type,
-    title: chart.title,
-    ...(chart.x === undefined ? {} : { x: chart.x }),
-    ...(chart.y === undefined ? {} : { y: chart.y }),
-    ...(chart.series === undefined ? {} : { series: chart.series }),
-    data,
-  };
+  return { ...chartHead(chart), data };
 }
 
 /** Any thrown value as the contract's error: an IqueryError keeps its code and hint; anything else is `internal`. */
