@@ -89,23 +89,25 @@ function whereConditions(sql: string, dialect: DataSource['dialect']): string[] 
 /** Python calls that change data rather than look at it, found on the code's syntax tree (parsed, never run). */
 const cleaningCalls = ['dropna', 'fillna', 'drop_duplicates', 'astype', 'replace', 'to_datetime', 'to_numeric', 'clip', 'rename', 'drop', 'interpolate', 'strip', 'where', 'mask'];
 
-function isCleaningCode(code: string): boolean {
+/** Which of the Python codes clean data, in one interpreter for all of them; code that does not parse does not. */
+function cleaningCodes(codes: readonly string[]): boolean[] {
+  if (codes.length === 0) return [];
   const script = [
     'import ast, json, sys',
-    'try:',
-    '    tree = ast.parse(sys.stdin.read())',
-    'except SyntaxError:',
-    '    print("[]"); sys.exit(0)',
-    'names = sorted({node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)})',
-    'print(json.dumps(names))',
+    'def calls(code):',
+    '    try:',
+    '        tree = ast.parse(code)',
+    '    except SyntaxError:',
+    '        return []',
+    '    return sorted({node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)})',
+    'print(json.dumps([calls(code) for code in json.load(sys.stdin)]))',
   ].join('\n');
-  const parsed = spawnSync(existsSync(systemPython) ? systemPython : 'python3', ['-I', '-c', script], { input: code, encoding: 'utf8', timeout: 10_000 });
-  if (parsed.status !== 0) return false;
+  const parsed = spawnSync(existsSync(systemPython) ? systemPython : 'python3', ['-I', '-c', script], { input: JSON.stringify(codes), encoding: 'utf8', timeout: 10_000 });
   try {
-    const calls = JSON.parse(parsed.stdout) as string[];
-    return calls.some((name) => cleaningCalls.includes(name));
+    const calls = parsed.status === 0 ? (JSON.parse(parsed.stdout) as string[][]) : [];
+    return codes.map((_code, index) => (calls[index] ?? []).some((name) => cleaningCalls.includes(name)));
   } catch {
-    return false;
+    return codes.map(() => false);
   }
 }
 
@@ -151,10 +153,13 @@ async function fingerprintSteps(drafts: readonly StepDraft[], context: BuildCont
   const tables = await context.source.listTables();
   const read = new Set<string>();
   const steps: ReportStep[] = [];
+  const python = drafts.filter((draft) => draft.tool === 'run_python');
+  const cleans = cleaningCodes(python.map((draft) => draft.code));
+  const cleaning = new Set(python.filter((_draft, index) => cleans[index] === true));
   for (const [index, draft] of drafts.entries()) {
     const language = draft.tool === 'run_python' ? 'python' : 'sql';
     let stage: StepStage = 'exploration';
-    if (language === 'python') stage = isCleaningCode(draft.code) ? 'cleaning' : draft.figures.length > 0 || index === drafts.length - 1 ? 'analysis' : 'exploration';
+    if (language === 'python') stage = cleaning.has(draft) ? 'cleaning' : draft.figures.length > 0 || index === drafts.length - 1 ? 'analysis' : 'exploration';
     else if (draft.code === finalSql || draft.tool === 'offline' || (draft.tool === 'run_sql' && isAggregateQuery(draft.code, context.source.dialect) && index >= drafts.length - 2)) stage = 'analysis';
     const step: ReportStep = { index: index + 1, tool: draft.tool, language, code: draft.code, stage, status: draft.status, summary: draft.summary, figures: draft.figures };
     if (draft.frame !== undefined) step.frame = draft.frame;
