@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AgentSessionRecord } from '../agent/session-store.js';
 import { detectLanguage } from '../analyst/text.js';
+import { hasUrlScheme } from '../sources/connection-url.js';
 import type { Report } from './report.js';
 import { packageRoot } from '../package-root.js';
 
@@ -50,11 +51,6 @@ export type NotebookData = { kind: 'spec'; spec: string } | { kind: 'placeholder
 /** Query parameters that carry secrets in connection URLs (`?password=`, `?sslpassword=`, `?token=`…). */
 const secretParameter = /pass|secret|token|key|auth|credential/i;
 
-function hasScheme(spec: string): boolean {
-  const separator = spec.indexOf('://');
-  return separator > 0 && /^[a-z][a-z0-9+.-]*$/i.test(spec.slice(0, separator));
-}
-
 /**
  * The data spec as the notebook may hold it. URLs with a password (even a redacted `***` one) or a
  * secret query parameter become a placeholder with `PASSWORD`/`SECRET` in their place; a path that
@@ -62,7 +58,7 @@ function hasScheme(spec: string): boolean {
  */
 export function notebookData(spec: string | undefined): NotebookData {
   if (spec === undefined || spec.trim() === '') return { kind: 'placeholder', placeholder: 'PATH/TO/DATA', reason: 'missing' };
-  if (!hasScheme(spec)) return { kind: 'spec', spec: existsSync(spec) ? resolve(spec) : spec };
+  if (!hasUrlScheme(spec)) return { kind: 'spec', spec: existsSync(spec) ? resolve(spec) : spec };
   let url: URL;
   try {
     url = new URL(spec);

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { AgentSessionRecord, AgentTurnRecord } from '../agent/session-store.js';
 import type { AskResult } from '../analyst/analyst.js';
 import type { Dictionary } from '../dictionary/dictionary.js';
-import { isServerUrl } from '../sources/connection-url.js';
+import { hasUrlScheme } from '../sources/connection-url.js';
 import type { DataSource } from '../sources/source.js';
 import { buildAgentReport, buildOfflineReport } from './build-report.js';
 import type { Report } from './report.js';
@@ -27,7 +27,7 @@ export interface ReportTarget {
  * a password, are left out.
  */
 export function rerunSpec(data: string | undefined): string | undefined {
-  if (data === undefined || isServerUrl(data) || /^[a-z][a-z0-9+.-]*:\/\//i.test(data)) return undefined;
+  if (data === undefined || hasUrlScheme(data)) return undefined;
   return existsSync(data) ? resolve(data) : data;
 }
 

@@ -27,6 +27,12 @@ export function isServerUrl(text: string): boolean {
   return colon > 0 && `${text.slice(0, colon).toLowerCase()}:` in schemes;
 }
 
+/** True when a `--data` value is a URL of any scheme (`mysql://…`, `s3://…`), not a path or a connection name. */
+export function hasUrlScheme(spec: string): boolean {
+  const separator = spec.indexOf('://');
+  return separator > 0 && /^[a-z][a-z0-9+.-]*$/i.test(spec.slice(0, separator));
+}
+
 /** Parses `mysql://user:pw@host:port/db` or `postgres://user:pw@host:port/db`. */
 export function parseServerUrl(text: string): ServerConnection {
   let url: URL;
